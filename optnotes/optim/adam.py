@@ -1,0 +1,185 @@
+r"""Adam: adaptive moment estimation (Kingma & Ba, 2015).
+
+With gradient :math:`g_t`, learning rate :math:`\eta`, decay rates
+:math:`\beta_1, \beta_2` and :math:`\epsilon`:
+
+.. math::
+
+    m_t &= \beta_1 m_{t-1} + (1-\beta_1) g_t \\
+    v_t &= \beta_2 v_{t-1} + (1-\beta_2) g_t^2 \\
+    \hat m_t &= m_t / (1-\beta_1^t), \qquad \hat v_t = v_t / (1-\beta_2^t) \\
+    \theta_t &= \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
+
+Weight decay :math:`\lambda` is either an L2 penalty added to the gradient
+(:math:`g_t \leftarrow g_t + \lambda\theta_{t-1}`), or *decoupled* from it as in
+AdamW (:math:`\theta_{t-1} \leftarrow (1-\eta\lambda)\theta_{t-1}`, Loshchilov &
+Hutter, 2019). AMSGrad divides by the running maximum of :math:`v_t` instead.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ._base import Optimizer, as_float, check, check_lr, new_step_counter
+
+
+def adam_step_(
+    param: Tensor,
+    grad: Tensor,
+    exp_avg: Tensor,
+    exp_avg_sq: Tensor,
+    max_exp_avg_sq: Tensor | None,
+    step: float,
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled_weight_decay: bool,
+    maximize: bool,
+) -> None:
+    r"""Apply one Adam update to ``param`` in place.
+
+    The moments are updated with ``lerp_``/``addcmul_`` and the step is
+    ``addcdiv_`` with the denominator :math:`\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon`,
+    the same operations in the same order as ``torch.optim.Adam``, which makes
+    the two agree bit for bit. The textbook forms compute the same numbers up to
+    float round-off (about 1e-7 relative in float32).
+
+    Parameters
+    ----------
+    param : torch.Tensor
+        The parameter :math:`\theta`, updated in place.
+    grad : torch.Tensor
+        Its gradient :math:`g_t` (not modified).
+    exp_avg, exp_avg_sq : torch.Tensor
+        The moments :math:`m_{t-1}` and :math:`v_{t-1}`, updated in place.
+    max_exp_avg_sq : torch.Tensor or None
+        AMSGrad's running maximum of :math:`v`, updated in place; ``None`` for plain Adam.
+    step : float
+        The number :math:`t` of this step, starting at 1.
+    lr, beta1, beta2, eps, weight_decay : float
+        :math:`\eta`, :math:`\beta_1`, :math:`\beta_2`, :math:`\epsilon`, :math:`\lambda`.
+    decoupled_weight_decay : bool
+        Shrink the weights directly (AdamW) instead of adding :math:`\lambda\theta` to the gradient.
+    maximize : bool
+        Ascend instead of descend.
+    """
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param.mul_(1 - lr * weight_decay)  # θ ← (1 − ηλ)θ            (AdamW)
+        else:
+            grad = grad.add(param, alpha=weight_decay)  # g ← g + λθ     (L2 penalty)
+
+    exp_avg.lerp_(grad, 1 - beta1)  # m ← β₁m + (1−β₁)g
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)  # v ← β₂v + (1−β₂)g²
+
+    bias_correction1 = 1 - beta1**step  # 1 − β₁ᵗ
+    bias_correction2 = 1 - beta2**step  # 1 − β₂ᵗ
+    if max_exp_avg_sq is not None:  # AMSGrad: normalise by the largest v seen so far
+        torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+    v = exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq
+
+    denom = (v.sqrt() / bias_correction2**0.5).add_(eps)  # √v̂ + ε = √v / √(1 − β₂ᵗ) + ε
+    param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)  # θ ← θ − η m̂ / (√v̂ + ε)
+
+
+class Adam(Optimizer):
+    r"""Adam, with optional AMSGrad and L2 or decoupled weight decay.
+
+    A drop-in replacement for :class:`torch.optim.Adam`: same arguments,
+    defaults, errors, ``state_dict`` layout and numbers. The update is
+    :func:`adam_step_`.
+
+    Parameters
+    ----------
+    params : iterable
+        Parameters to optimize, or dicts defining parameter groups.
+    lr : float, default 1e-3
+        Learning rate :math:`\eta`.
+    betas : tuple of float, default (0.9, 0.999)
+        Decay rates :math:`(\beta_1, \beta_2)` of the first and second moments.
+    eps : float, default 1e-8
+        :math:`\epsilon`, added to :math:`\sqrt{\hat v_t}` for numerical stability.
+    weight_decay : float, default 0
+        Weight decay :math:`\lambda`.
+    amsgrad : bool, default False
+        Use the running maximum of :math:`v_t` (Reddi et al., 2018).
+    maximize : bool, default False
+        Maximize the objective instead of minimizing it.
+    decoupled_weight_decay : bool, default False
+        Decay the weights directly (AdamW) instead of through the gradient.
+    foreach, capturable, differentiable, fused
+        Implementation options of ``torch.optim.Adam``; only their defaults are
+        supported.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        check_lr(lr)
+        check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
+        check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+        check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def _step_group(self, group: dict[str, Any]) -> None:
+        beta1, beta2 = group["betas"]
+        for param, grad in self._params_with_grad(group):
+            state = self.state[param]
+            if not state:  # lazy initialisation, as in torch: m = v = 0
+                state["step"] = new_step_counter()
+                state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+                state["exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+                if group["amsgrad"]:
+                    state["max_exp_avg_sq"] = torch.zeros_like(
+                        param, memory_format=torch.preserve_format
+                    )
+            state["step"] += 1
+            adam_step_(
+                param,
+                grad,
+                state["exp_avg"],
+                state["exp_avg_sq"],
+                state["max_exp_avg_sq"] if group["amsgrad"] else None,
+                state["step"].item(),
+                lr=as_float(group["lr"]),
+                beta1=as_float(beta1),
+                beta2=as_float(beta2),
+                eps=group["eps"],
+                weight_decay=group["weight_decay"],
+                decoupled_weight_decay=group["decoupled_weight_decay"],
+                maximize=group["maximize"],
+            )
