@@ -1,0 +1,9 @@
+from optnotes.display import show_source
+from optnotes.optim import adam_step_
+
+
+def test_show_source_is_the_functions_own_source():
+    code = show_source(adam_step_)
+    assert code.data.startswith("def adam_step_(")
+    assert "exp_avg.lerp_(grad, 1 - beta1)" in code.data
+    assert "highlight" in code._repr_html_()
