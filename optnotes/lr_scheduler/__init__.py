@@ -1,0 +1,49 @@
+"""Learning-rate schedulers, drop-in replacements for ``torch.optim.lr_scheduler``.
+
+``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``ReduceLROnPlateau`` and
+``CyclicLR`` take the same arguments as their torch namesakes, subclass
+:class:`torch.optim.lr_scheduler.LRScheduler` (so torch's ``SequentialLR``,
+``ChainedScheduler`` and ``isinstance`` checks accept them) and produce the same
+learning rates step for step. ``LinearWarmup`` puts a linear warm-up in front of
+any scheduler, ``ReduceLROnPlateau`` included.
+
+The schedules themselves are pure functions of the step in ``schedules``
+(``step_factor``, ``cosine_annealing_lr``, ``cyclic_lr``, ...), so the book can
+plot a schedule without an optimizer; the classes call them.
+"""
+
+from .cosine import CosineAnnealingLR
+from .cyclic import CyclicLR
+from .exponential import ExponentialLR
+from .plateau import ReduceLROnPlateau
+from .schedules import (
+    cosine_annealing_factor,
+    cosine_annealing_lr,
+    cyclic_geometry,
+    cyclic_lr,
+    cyclic_scale_fn,
+    cyclic_value,
+    exponential_factor,
+    linear_warmup_factor,
+    step_factor,
+)
+from .step import StepLR
+from .warmup import LinearWarmup
+
+__all__ = [
+    "CosineAnnealingLR",
+    "CyclicLR",
+    "ExponentialLR",
+    "LinearWarmup",
+    "ReduceLROnPlateau",
+    "StepLR",
+    "cosine_annealing_factor",
+    "cosine_annealing_lr",
+    "cyclic_geometry",
+    "cyclic_lr",
+    "cyclic_scale_fn",
+    "cyclic_value",
+    "exponential_factor",
+    "linear_warmup_factor",
+    "step_factor",
+]
