@@ -9,8 +9,9 @@ READY   := $(VENV)/.installed
 # MathJax, served with the site so equations render offline (from the npm registry).
 MATHJAX_VERSION := 3.2.2
 MATHJAX := _build/vendor/mathjax/tex-chtml.js
-# `make test` executes a copy of the book, so the notebooks in book/ stay clean.
-EXECUTED := _build/executed
+# `make test` executes a copy of the book, so the notebooks in book/ stay clean
+# (not under _build: nbmake skips any path with a _build folder in it).
+EXECUTED := _executed
 SITE := $(EXECUTED)/_build/html
 NBMAKE := --nbmake --nbmake-kernel=python3 --nbmake-timeout=120
 
@@ -51,4 +52,4 @@ $(MATHJAX):
 	rm -rf _build/vendor/npm
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis
+	rm -rf _build $(EXECUTED) .pytest_cache .hypothesis

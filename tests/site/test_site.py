@@ -141,3 +141,11 @@ def test_notebook_pages_offer_launch_and_download(page, site):
     assert f"https://colab.research.google.com/github/{repo}/blob/{branch}/{notebook}" in links
     assert any(href.startswith(f"https://mybinder.org/v2/gh/{repo}/{branch}") for href in links)
     assert any(href.endswith(".ipynb") and "_sources" in href for href in links), "download"
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES)
+def test_notebook_pages_show_their_outputs(page, site):
+    """A notebook page built without executing its notebook would show code and no results."""
+    soup = BeautifulSoup((site / page).read_text(), "html.parser")
+    if soup.select("div.cell"):
+        assert soup.select("div.cell_output"), "code cells but no outputs: was it executed?"
