@@ -19,6 +19,7 @@ from torch import nn
 
 from optnotes.clip import clip_grad_norm_, grad_norm
 from optnotes.device import best_device
+from optnotes.lr_scheduler import LinearWarmup
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -280,9 +281,10 @@ def fit(
 
 
 def needs_metric(scheduler: object) -> bool:
-    """Whether ``scheduler.step`` requires an argument, the metric it watches.
+    """Whether ``scheduler.step`` takes the metric it watches.
 
-    True for ``ReduceLROnPlateau`` (torch's, optnotes' or any look-alike), false for
+    True for ``ReduceLROnPlateau`` (torch's, optnotes' or any look-alike whose ``step``
+    requires an argument) and for a ``LinearWarmup`` in front of one; false for
     schedulers that follow a fixed timetable.
 
     Parameters
@@ -293,8 +295,10 @@ def needs_metric(scheduler: object) -> bool:
     Returns
     -------
     bool
-        Whether ``step`` has a required positional parameter.
+        Whether ``step`` needs a metric.
     """
+    if isinstance(scheduler, LinearWarmup):
+        return scheduler.reads_metrics
     parameters = inspect.signature(scheduler.step).parameters.values()
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     return any(p.kind in positional and p.default is inspect.Parameter.empty for p in parameters)

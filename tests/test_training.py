@@ -198,6 +198,24 @@ def test_needs_metric_tells_plateau_schedulers_apart():
     assert needs_metric(optnotes.lr_scheduler.ReduceLROnPlateau(optimizer))
     assert not needs_metric(torch.optim.lr_scheduler.StepLR(optimizer, step_size=1))
     assert not needs_metric(optnotes.lr_scheduler.StepLR(optimizer, step_size=1))
+    plateau = optnotes.lr_scheduler.ReduceLROnPlateau(optimizer)
+    assert needs_metric(optnotes.lr_scheduler.LinearWarmup(optimizer, 2, after=plateau))
+    step = optnotes.lr_scheduler.StepLR(optimizer, step_size=1)
+    assert not needs_metric(optnotes.lr_scheduler.LinearWarmup(optimizer, 2, after=step))
+
+
+def test_fit_feeds_the_validation_loss_through_a_warmup_to_the_plateau(regression_data):
+    train, test = regression_data
+    model = mlp(3, 8, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    plateau = optnotes.lr_scheduler.ReduceLROnPlateau(optimizer, patience=0)
+    warmup = optnotes.lr_scheduler.LinearWarmup(optimizer, 2, after=plateau)
+    history = fit(
+        model, optimizer, train, val_data=test, epochs=5, batch_size=32,
+        scheduler=warmup, device="cpu", progress=False,
+    )  # fmt: skip
+    assert plateau.last_epoch == 5 - 2  # every epoch after the warm-up reached the plateau
+    assert plateau.best == pytest.approx(min(history.epochs["val_loss"][2:]))
 
 
 def test_bad_scheduler_interval_is_refused(regression_data):

@@ -147,6 +147,18 @@ def test_plateau_metrics_during_warmup_are_ignored():
     assert sched.get_last_lr() == list(LRS)
 
 
+def test_missing_metric_after_warmup_is_a_clear_error():
+    opt = make_optimizer("sgd")
+    sched = ol.LinearWarmup(opt, 2, after=ol.ReduceLROnPlateau(opt))
+    assert sched.reads_metrics
+    for _ in range(2):  # warm-up steps need no metric
+        opt.step()
+        sched.step()
+    opt.step()
+    with pytest.raises(TypeError, match="needs the metric"):
+        sched.step()
+
+
 def test_metrics_refused_when_after_takes_none():
     opt = make_optimizer("sgd")
     sched = ol.LinearWarmup(opt, 3, after=ol.StepLR(opt, step_size=2))

@@ -122,21 +122,31 @@ class LinearWarmup(LRScheduler):
         Raises
         ------
         TypeError
-            If ``metrics`` is given but ``after`` does not take one.
+            If ``metrics`` is given but ``after`` does not take one, or is missing
+            after the warm-up when ``after`` needs one.
         """
-        # ours subclasses torch's ReduceLROnPlateau, so one check covers both
-        reads_metrics = isinstance(self.after, torch.optim.lr_scheduler.ReduceLROnPlateau)
-        if metrics is not None and not reads_metrics:
+        if metrics is not None and not self.reads_metrics:
             raise TypeError("step() takes metrics only when `after` is a ReduceLROnPlateau")
         if self.after is None or self.last_epoch < self.warmup_steps:
             super().step()  # warm-up, up to and including the hand-over at t = W
             return
+        if self.reads_metrics and metrics is None:
+            raise TypeError(
+                "the warm-up is over: step(metrics) needs the metric that `after`, "
+                "a ReduceLROnPlateau, watches"
+            )
         self.last_epoch += 1
-        if reads_metrics:
+        if self.reads_metrics:
             self.after.step(metrics)
         else:
             self.after.step()
         self._last_lr = self.after.get_last_lr()
+
+    @property
+    def reads_metrics(self) -> bool:
+        """Whether ``step`` takes the metric: ``after`` is a ``ReduceLROnPlateau``."""
+        # ours subclasses torch's ReduceLROnPlateau, so one check covers both
+        return isinstance(self.after, torch.optim.lr_scheduler.ReduceLROnPlateau)
 
     def get_lr(self) -> list[float]:
         """Learning rates for step ``last_epoch`` while the warm-up is in charge."""
