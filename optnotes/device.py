@@ -77,5 +77,6 @@ def describe_device(device: torch.device | str) -> str:
     if device.type == "mps":
         return "mps (Apple GPU)"
     if device.type == "cpu":
-        return f"cpu ({torch.get_num_threads()} threads)"
+        threads = torch.get_num_threads()
+        return f"cpu ({threads} thread{'s' if threads > 1 else ''})"
     return str(device)

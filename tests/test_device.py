@@ -64,7 +64,14 @@ def test_cuda_index_beyond_the_devices_present_is_refused(hardware, monkeypatch)
 
 
 def test_describe_cpu_gives_the_thread_count():
-    assert describe_device("cpu") == f"cpu ({torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert describe_device("cpu") == "cpu (1 thread)"
+        torch.set_num_threads(2)
+        assert describe_device("cpu") == "cpu (2 threads)"
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_describe_cuda_gives_index_and_name(monkeypatch):
