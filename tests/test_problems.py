@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from optnotes.problems import PROBLEMS, QUADRATIC, ROSENBROCK, Trajectory, quadratic, run_trajectory
+from optnotes.problems import (
+    PROBLEMS,
+    QUADRATIC,
+    ROSENBROCK,
+    Trajectory,
+    quadratic,
+    run_sweep,
+    run_trajectory,
+)
 
 
 @pytest.mark.parametrize("problem", PROBLEMS.values(), ids=PROBLEMS)
@@ -76,3 +84,15 @@ def test_scheduler_is_stepped_after_every_step():
     )
     assert not np.array_equal(trajectory.points[1], trajectory.points[0])
     np.testing.assert_array_equal(trajectory.points[2:], trajectory.points[[1] * 4])
+
+
+@pytest.mark.parametrize("problem", [QUADRATIC, ROSENBROCK], ids=lambda p: p.name)
+def test_run_sweep_equals_separate_runs(problem):
+    settings = [{"lr": 1e-3}, {"lr": 3e-3, "momentum": 0.9}, {"lr": 1e-2, "nesterov": True,
+                "momentum": 0.5}]  # fmt: skip
+    sweep = run_sweep(problem, torch.optim.SGD, 50, settings)
+    assert len(sweep) == len(settings)
+    for trajectory, setting in zip(sweep, settings, strict=True):
+        alone = run_trajectory(problem, torch.optim.SGD, 50, **setting)
+        np.testing.assert_array_equal(trajectory.points, alone.points)
+        np.testing.assert_array_equal(trajectory.losses, alone.losses)
