@@ -14,6 +14,9 @@ MATHJAX := _build/vendor/mathjax/tex-chtml.js
 EXECUTED := _executed
 SITE := $(EXECUTED)/_build/html
 NBMAKE := --nbmake --nbmake-kernel=python3 --nbmake-timeout=120
+# The book's models are tiny: one CPU thread per process is faster than several, and
+# the tests run two processes on two cores. Readers' own runs keep torch's default.
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: book test lint clean
 
