@@ -140,11 +140,13 @@ def assert_same_state(ours, theirs):
             assert torch.equal(sa[key], sb[key]), f"{key} of param {idx}"
 
 
+@pytest.mark.parametrize("foreach", [False, True], ids=["single-tensor", "foreach"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_matches_torch_every_step(case, dtype):
+def test_matches_torch_every_step(case, dtype, foreach):
+    """Both paths use torch's operations in torch's order: equal to the same path of torch."""
     name, kwargs = case
-    (ours, ours_p), (theirs, theirs_p) = make_pair(name, kwargs, dtype)
+    (ours, ours_p), (theirs, theirs_p) = make_pair(name, {**kwargs, "foreach": foreach}, dtype)
     for step in range(STEPS):
         run(ours, ours_p, 1, start=step)
         run(theirs, theirs_p, 1, start=step)
@@ -161,9 +163,10 @@ def test_matches_torch_every_step(case, dtype):
     lr=st.floats(1e-4, 1.0),
     weight_decay=st.floats(0.0, 0.5),
     maximize=st.booleans(),
+    foreach=st.booleans(),
 )
-def test_matches_torch_random_hyperparameters(data, name, lr, weight_decay, maximize):
-    kwargs = {"lr": lr, "weight_decay": weight_decay, "maximize": maximize}
+def test_matches_torch_random_hyperparameters(data, name, lr, weight_decay, maximize, foreach):
+    kwargs = {"lr": lr, "weight_decay": weight_decay, "maximize": maximize, "foreach": foreach}
     unit = st.floats(0.0, 0.999)
     if name == "SGD":
         kwargs["momentum"] = data.draw(unit)
@@ -334,7 +337,7 @@ def test_invalid_arguments_raise_like_torch(case):
 UNSUPPORTED = [
     (name, option)
     for name in NAMES
-    for option in ("foreach", "fused", "capturable", "differentiable")
+    for option in ("fused", "capturable", "differentiable")
     if option in inspect.signature(getattr(torch.optim, name)).parameters
 ]
 
@@ -351,6 +354,15 @@ def test_unsupported_options_are_refused_by_name(name, option):
     checkpoint["param_groups"][0][option] = True
     with pytest.raises(ValueError, match=f"{option}=True"):
         optimizer.load_state_dict(checkpoint)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("foreach", [None, False, True])
+def test_foreach_is_accepted_like_torch(name, foreach):
+    cls = getattr(optnotes.optim, name)
+    assert cls(make_params(torch.float32), foreach=foreach).defaults["foreach"] is foreach
+    optimizer = cls([{"params": make_params(torch.float32), "foreach": foreach}])
+    assert optimizer.param_groups[0]["foreach"] is foreach
 
 
 @pytest.mark.parametrize("name", NAMES)

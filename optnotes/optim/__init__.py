@@ -3,7 +3,9 @@
 Each class takes the same arguments as its ``torch.optim`` namesake, writes the
 same ``state_dict`` and produces the same parameters step for step. Each
 module pairs the class with the plain function that performs the update
-(``sgd_step_``, ``adam_step_``, ...): the code the book explains.
+(``sgd_step_``, ``adam_step_``, ...): the code the book explains. Their twins
+over lists of tensors (``foreach=True``, the default on a GPU as in torch) are
+in :mod:`optnotes.optim.foreach`.
 """
 
 from .adadelta import Adadelta, adadelta_step_

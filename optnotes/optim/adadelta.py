@@ -19,10 +19,10 @@ update (when :math:`u_0 = 0`). PyTorch keeps a learning rate :math:`\eta`
 from collections.abc import Iterable
 from typing import Any
 
-import torch
 from torch import Tensor
 
-from ._base import Optimizer, as_float, check, check_lr, new_step_counter
+from ._base import Optimizer, UpdateArgs, as_float, check, check_lr, new_step_counter, zeros_like
+from .foreach import adadelta_foreach_
 
 
 def adadelta_step_(
@@ -49,8 +49,14 @@ def adadelta_step_(
         Running mean of squared gradients :math:`v_{t-1}`, updated in place.
     acc_delta : torch.Tensor
         Running mean of squared updates :math:`u_{t-1}`, updated in place.
-    lr, rho, eps, weight_decay : float
-        :math:`\eta`, :math:`\rho`, :math:`\epsilon`, :math:`\lambda`.
+    lr : float
+        Learning rate :math:`\eta`.
+    rho : float
+        Decay rate of both running averages :math:`\rho`.
+    eps : float
+        Term added for numerical stability :math:`\epsilon`.
+    weight_decay : float
+        Weight decay :math:`\lambda`.
     maximize : bool
         Ascend instead of descend.
     """
@@ -72,7 +78,8 @@ class Adadelta(Optimizer):
 
     A drop-in replacement for :class:`torch.optim.Adadelta`: same arguments,
     defaults, errors, ``state_dict`` layout and numbers. The update is
-    :func:`adadelta_step_`.
+    :func:`adadelta_step_`, or :func:`~optnotes.optim.foreach.adadelta_foreach_`
+    on the multi-tensor path.
 
     Parameters
     ----------
@@ -86,12 +93,18 @@ class Adadelta(Optimizer):
         :math:`\epsilon`, inside both square roots.
     weight_decay : float, default 0
         L2 penalty :math:`\lambda` added to the gradient.
-    foreach, capturable, differentiable
+    foreach : bool or None, default None
+        Use the multi-tensor update; ``None`` picks it as torch does (when every
+        parameter is on a GPU).
+    capturable, differentiable
         Implementation options of ``torch.optim.Adadelta``; only their
         defaults are supported.
     maximize : bool, default False
         Maximize the objective instead of minimizing it.
     """
+
+    _single_tensor_update = staticmethod(adadelta_step_)
+    _multi_tensor_update = staticmethod(adadelta_foreach_)
 
     def __init__(
         self,
@@ -122,22 +135,24 @@ class Adadelta(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _step_group(self, group: dict[str, Any]) -> None:
-        for param, grad in self._params_with_grad(group):
-            state = self.state[param]
-            if not state:
-                state["step"] = new_step_counter()
-                state["square_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-                state["acc_delta"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-            state["step"] += 1
-            adadelta_step_(
-                param,
-                grad,
-                state["square_avg"],
-                state["acc_delta"],
-                lr=as_float(group["lr"]),
-                rho=group["rho"],
-                eps=group["eps"],
-                weight_decay=group["weight_decay"],
-                maximize=group["maximize"],
-            )
+    def _init_state(self, group: dict[str, Any], param: Tensor) -> dict[str, Tensor]:
+        # v₀ = u₀ = 0
+        return {
+            "step": new_step_counter(),
+            "square_avg": zeros_like(param),
+            "acc_delta": zeros_like(param),
+        }
+
+    def _update_args(self, group: dict[str, Any], params: list[Tensor]) -> UpdateArgs:
+        states = self._states(group, params)
+        state_lists = [
+            [state["square_avg"] for state in states],
+            [state["acc_delta"] for state in states],
+        ]
+        return state_lists, {
+            "lr": as_float(group["lr"]),
+            "rho": group["rho"],
+            "eps": group["eps"],
+            "weight_decay": group["weight_decay"],
+            "maximize": group["maximize"],
+        }

@@ -18,7 +18,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import Optimizer, as_float, check, check_lr, new_step_counter
+from ._base import Optimizer, UpdateArgs, as_float, check, check_lr, new_step_counter
+from .foreach import adagrad_foreach_
 
 
 def adagrad_step_(
@@ -45,8 +46,14 @@ def adagrad_step_(
         Sum of squared gradients :math:`s_{t-1}`, updated in place.
     step : float
         The number :math:`t` of this step, starting at 1.
-    lr, lr_decay, weight_decay, eps : float
-        :math:`\eta`, :math:`\delta`, :math:`\lambda`, :math:`\epsilon`.
+    lr : float
+        Learning rate :math:`\eta`.
+    lr_decay : float
+        Learning-rate decay :math:`\delta`.
+    weight_decay : float
+        Weight decay :math:`\lambda`.
+    eps : float
+        Term added for numerical stability :math:`\epsilon`.
     maximize : bool
         Ascend instead of descend.
     """
@@ -68,7 +75,8 @@ class Adagrad(Optimizer):
     defaults, errors, ``state_dict`` layout and numbers. As in torch, the
     state (``step`` and ``sum``) of every parameter is created by the
     constructor, filled with ``initial_accumulator_value``. The update is
-    :func:`adagrad_step_`.
+    :func:`adagrad_step_`, or :func:`~optnotes.optim.foreach.adagrad_foreach_` on
+    the multi-tensor path.
 
     Parameters
     ----------
@@ -84,12 +92,18 @@ class Adagrad(Optimizer):
         Starting value :math:`s_0` of the sum of squared gradients.
     eps : float, default 1e-10
         :math:`\epsilon`, added to :math:`\sqrt{s_t}`.
-    foreach, differentiable, fused
+    foreach : bool or None, default None
+        Use the multi-tensor update; ``None`` picks it as torch does (when every
+        parameter is on a GPU).
+    differentiable, fused
         Implementation options of ``torch.optim.Adagrad``; only their defaults
         are supported.
     maximize : bool, default False
         Maximize the objective instead of minimizing it.
     """
+
+    _single_tensor_update = staticmethod(adagrad_step_)
+    _multi_tensor_update = staticmethod(adagrad_foreach_)
 
     def __init__(
         self,
@@ -127,14 +141,15 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for param in group["params"]:
-                self._init_state(param)
+                self.state[param].update(self._init_state(group, param))
 
-    def _init_state(self, param: Tensor) -> None:
-        state = self.state[param]
-        state["step"] = new_step_counter()
-        state["sum"] = torch.full_like(
-            param, self.defaults["initial_accumulator_value"], memory_format=torch.preserve_format
-        )
+    def _init_state(self, group: dict[str, Any], param: Tensor) -> dict[str, Tensor]:
+        # As in torch, s₀ is the constructor's initial_accumulator_value for every group.
+        initial_value = self.defaults["initial_accumulator_value"]
+        return {
+            "step": new_step_counter(),
+            "sum": torch.full_like(param, initial_value, memory_format=torch.preserve_format),
+        }
 
     def share_memory(self) -> None:
         """Move the ``sum`` state to shared memory (for Hogwild-style training)."""
@@ -142,20 +157,16 @@ class Adagrad(Optimizer):
             for param in group["params"]:
                 self.state[param]["sum"].share_memory_()
 
-    def _step_group(self, group: dict[str, Any]) -> None:
-        for param, grad in self._params_with_grad(group):
-            state = self.state[param]
-            if not state:  # a param group added after construction
-                self._init_state(param)
-            state["step"] += 1
-            adagrad_step_(
-                param,
-                grad,
-                state["sum"],
-                state["step"].item(),
-                lr=as_float(group["lr"]),
-                lr_decay=group["lr_decay"],
-                weight_decay=group["weight_decay"],
-                eps=group["eps"],
-                maximize=group["maximize"],
-            )
+    def _update_args(self, group: dict[str, Any], params: list[Tensor]) -> UpdateArgs:
+        states = self._states(group, params)  # also for a param group added after construction
+        state_lists = [
+            [state["sum"] for state in states],
+            [state["step"].item() for state in states],
+        ]
+        return state_lists, {
+            "lr": as_float(group["lr"]),
+            "lr_decay": group["lr_decay"],
+            "weight_decay": group["weight_decay"],
+            "eps": group["eps"],
+            "maximize": group["maximize"],
+        }

@@ -22,7 +22,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import Optimizer, as_float, check, check_lr, new_step_counter
+from ._base import Optimizer, UpdateArgs, as_float, check, check_lr, new_step_counter, zeros_like
+from .foreach import adam_foreach_
 
 
 def adam_step_(
@@ -47,7 +48,7 @@ def adam_step_(
     ``addcdiv_`` with the denominator :math:`\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon`,
     the same operations in the same order as ``torch.optim.Adam``, which makes
     the two agree bit for bit. The textbook forms compute the same numbers up to
-    float round-off (about 1e-7 relative in float32).
+    float round-off (about 1e-7 relative per step in float32).
 
     Parameters
     ----------
@@ -61,8 +62,16 @@ def adam_step_(
         AMSGrad's running maximum of :math:`v`, updated in place; ``None`` for plain Adam.
     step : float
         The number :math:`t` of this step, starting at 1.
-    lr, beta1, beta2, eps, weight_decay : float
-        :math:`\eta`, :math:`\beta_1`, :math:`\beta_2`, :math:`\epsilon`, :math:`\lambda`.
+    lr : float
+        Learning rate :math:`\eta`.
+    beta1 : float
+        Decay rate of the first moment :math:`\beta_1`.
+    beta2 : float
+        Decay rate of the second moment :math:`\beta_2`.
+    eps : float
+        Term added for numerical stability :math:`\epsilon`.
+    weight_decay : float
+        Weight decay :math:`\lambda`.
     decoupled_weight_decay : bool
         Shrink the weights directly (AdamW) instead of adding :math:`\lambda\theta` to the gradient.
     maximize : bool
@@ -94,7 +103,8 @@ class Adam(Optimizer):
 
     A drop-in replacement for :class:`torch.optim.Adam`: same arguments,
     defaults, errors, ``state_dict`` layout and numbers. The update is
-    :func:`adam_step_`.
+    :func:`adam_step_`, or :func:`~optnotes.optim.foreach.adam_foreach_` on the
+    multi-tensor path.
 
     Parameters
     ----------
@@ -114,10 +124,16 @@ class Adam(Optimizer):
         Maximize the objective instead of minimizing it.
     decoupled_weight_decay : bool, default False
         Decay the weights directly (AdamW) instead of through the gradient.
-    foreach, capturable, differentiable, fused
+    foreach : bool or None, default None
+        Use the multi-tensor update; ``None`` picks it as torch does (when every
+        parameter is on a GPU and ``lr`` is not a tensor).
+    capturable, differentiable, fused
         Implementation options of ``torch.optim.Adam``; only their defaults are
         supported.
     """
+
+    _single_tensor_update = staticmethod(adam_step_)
+    _multi_tensor_update = staticmethod(adam_foreach_)
 
     def __init__(
         self,
@@ -155,31 +171,34 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _step_group(self, group: dict[str, Any]) -> None:
+    def _init_state(self, group: dict[str, Any], param: Tensor) -> dict[str, Tensor]:
+        state = {"step": new_step_counter()}
+        state["exp_avg"] = zeros_like(param)  # m₀ = 0
+        state["exp_avg_sq"] = zeros_like(param)  # v₀ = 0
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros_like(param)
+        return state
+
+    def _update_args(self, group: dict[str, Any], params: list[Tensor]) -> UpdateArgs:
+        states = self._states(group, params)
         beta1, beta2 = group["betas"]
-        for param, grad in self._params_with_grad(group):
-            state = self.state[param]
-            if not state:  # lazy initialisation, as in torch: m = v = 0
-                state["step"] = new_step_counter()
-                state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-                state["exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-                if group["amsgrad"]:
-                    state["max_exp_avg_sq"] = torch.zeros_like(
-                        param, memory_format=torch.preserve_format
-                    )
-            state["step"] += 1
-            adam_step_(
-                param,
-                grad,
-                state["exp_avg"],
-                state["exp_avg_sq"],
-                state["max_exp_avg_sq"] if group["amsgrad"] else None,
-                state["step"].item(),
-                lr=as_float(group["lr"]),
-                beta1=as_float(beta1),
-                beta2=as_float(beta2),
-                eps=group["eps"],
-                weight_decay=group["weight_decay"],
-                decoupled_weight_decay=group["decoupled_weight_decay"],
-                maximize=group["maximize"],
-            )
+        state_lists = [
+            [state["exp_avg"] for state in states],
+            [state["exp_avg_sq"] for state in states],
+            [state["max_exp_avg_sq"] for state in states] if group["amsgrad"] else None,
+            [state["step"].item() for state in states],
+        ]
+        return state_lists, {
+            "lr": as_float(group["lr"]),
+            "beta1": as_float(beta1),
+            "beta2": as_float(beta2),
+            "eps": group["eps"],
+            "weight_decay": group["weight_decay"],
+            "decoupled_weight_decay": group["decoupled_weight_decay"],
+            "maximize": group["maximize"],
+        }
+
+    def _use_foreach(self, group: dict[str, Any], params: list[Tensor]) -> bool:
+        if group["foreach"] is None and torch.is_tensor(group["lr"]):
+            return False  # as torch.optim.Adam: a tensor lr keeps the per-tensor default
+        return super()._use_foreach(group, params)

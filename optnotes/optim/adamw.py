@@ -39,7 +39,10 @@ class AdamW(Adam):
         Use the running maximum of :math:`v_t`.
     maximize : bool, default False
         Maximize the objective instead of minimizing it.
-    foreach, capturable, differentiable, fused
+    foreach : bool or None, default None
+        Use the multi-tensor update; ``None`` picks it as torch does (when every
+        parameter is on a GPU and ``lr`` is not a tensor).
+    capturable, differentiable, fused
         Implementation options of ``torch.optim.AdamW``; only their defaults are
         supported.
     """

@@ -20,10 +20,10 @@ first steps are larger than later ones.
 from collections.abc import Iterable
 from typing import Any
 
-import torch
 from torch import Tensor
 
-from ._base import Optimizer, as_float, check, check_lr, new_step_counter
+from ._base import Optimizer, UpdateArgs, as_float, check, check_lr, new_step_counter, zeros_like
+from .foreach import rmsprop_foreach_
 
 
 def rmsprop_step_(
@@ -54,8 +54,16 @@ def rmsprop_step_(
         Running mean of gradients :math:`\bar g_{t-1}` (centered variant), or ``None``.
     momentum_buffer : torch.Tensor or None
         Velocity :math:`b_{t-1}` (starts at zero), or ``None`` without momentum.
-    lr, alpha, eps, weight_decay, momentum : float
-        :math:`\eta`, :math:`\alpha`, :math:`\epsilon`, :math:`\lambda`, :math:`\mu`.
+    lr : float
+        Learning rate :math:`\eta`.
+    alpha : float
+        Smoothing constant of the running averages :math:`\alpha`.
+    eps : float
+        Term added for numerical stability :math:`\epsilon`.
+    weight_decay : float
+        Weight decay :math:`\lambda`.
+    momentum : float
+        Momentum factor :math:`\mu`.
     maximize : bool
         Ascend instead of descend.
     """
@@ -84,7 +92,8 @@ class RMSprop(Optimizer):
 
     A drop-in replacement for :class:`torch.optim.RMSprop`: same arguments,
     defaults, errors, ``state_dict`` layout and numbers. The update is
-    :func:`rmsprop_step_`.
+    :func:`rmsprop_step_`, or :func:`~optnotes.optim.foreach.rmsprop_foreach_` on
+    the multi-tensor path.
 
     Parameters
     ----------
@@ -102,12 +111,18 @@ class RMSprop(Optimizer):
         Momentum factor :math:`\mu`.
     centered : bool, default False
         Normalise by the estimated standard deviation of the gradient.
-    capturable, foreach, differentiable
+    foreach : bool or None, default None
+        Use the multi-tensor update; ``None`` picks it as torch does (when every
+        parameter is on a GPU).
+    capturable, differentiable
         Implementation options of ``torch.optim.RMSprop``; only their defaults
         are supported.
     maximize : bool, default False
         Maximize the objective instead of minimizing it.
     """
+
+    _single_tensor_update = staticmethod(rmsprop_step_)
+    _multi_tensor_update = staticmethod(rmsprop_foreach_)
 
     def __init__(
         self,
@@ -142,29 +157,27 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _step_group(self, group: dict[str, Any]) -> None:
-        for param, grad in self._params_with_grad(group):
-            state = self.state[param]
-            if not state:
-                state["step"] = new_step_counter()
-                state["square_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-                if group["momentum"] > 0:
-                    state["momentum_buffer"] = torch.zeros_like(
-                        param, memory_format=torch.preserve_format
-                    )
-                if group["centered"]:
-                    state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-            state["step"] += 1
-            rmsprop_step_(
-                param,
-                grad,
-                state["square_avg"],
-                state["grad_avg"] if group["centered"] else None,
-                state["momentum_buffer"] if group["momentum"] > 0 else None,
-                lr=as_float(group["lr"]),
-                alpha=group["alpha"],
-                eps=group["eps"],
-                weight_decay=group["weight_decay"],
-                momentum=group["momentum"],
-                maximize=group["maximize"],
-            )
+    def _init_state(self, group: dict[str, Any], param: Tensor) -> dict[str, Tensor]:
+        state = {"step": new_step_counter()}
+        state["square_avg"] = zeros_like(param)  # v₀ = 0
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros_like(param)  # b₀ = 0
+        if group["centered"]:
+            state["grad_avg"] = zeros_like(param)  # ḡ₀ = 0
+        return state
+
+    def _update_args(self, group: dict[str, Any], params: list[Tensor]) -> UpdateArgs:
+        states = self._states(group, params)
+        state_lists = [
+            [state["square_avg"] for state in states],
+            [state["grad_avg"] for state in states] if group["centered"] else None,
+            [state["momentum_buffer"] for state in states] if group["momentum"] > 0 else None,
+        ]
+        return state_lists, {
+            "lr": as_float(group["lr"]),
+            "alpha": group["alpha"],
+            "eps": group["eps"],
+            "weight_decay": group["weight_decay"],
+            "momentum": group["momentum"],
+            "maximize": group["maximize"],
+        }

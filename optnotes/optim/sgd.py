@@ -18,7 +18,8 @@ from typing import Any
 
 from torch import Tensor
 
-from ._base import Optimizer, as_float, check, check_lr
+from ._base import Optimizer, UpdateArgs, as_float, check, check_lr
+from .foreach import sgd_foreach_
 
 
 def sgd_step_(
@@ -43,10 +44,18 @@ def sgd_step_(
         Its gradient :math:`g_t` (not modified).
     momentum_buffer : torch.Tensor or None
         The velocity :math:`b_{t-1}`, updated in place; ``None`` on the first step.
-    lr, momentum, dampening, weight_decay : float
-        :math:`\eta`, :math:`\mu`, :math:`\tau`, :math:`\lambda`.
-    nesterov, maximize : bool
-        Use Nesterov momentum; ascend instead of descend.
+    lr : float
+        Learning rate :math:`\eta`.
+    momentum : float
+        Momentum factor :math:`\mu`.
+    dampening : float
+        Dampening of the gradient's share :math:`\tau`.
+    weight_decay : float
+        Weight decay :math:`\lambda`.
+    nesterov : bool
+        Use Nesterov momentum.
+    maximize : bool
+        Ascend instead of descend.
 
     Returns
     -------
@@ -73,7 +82,8 @@ class SGD(Optimizer):
 
     A drop-in replacement for :class:`torch.optim.SGD`: same arguments,
     defaults, errors, ``state_dict`` layout and numbers. The update is
-    :func:`sgd_step_`.
+    :func:`sgd_step_`, or :func:`~optnotes.optim.foreach.sgd_foreach_` on the
+    multi-tensor path.
 
     Parameters
     ----------
@@ -91,10 +101,16 @@ class SGD(Optimizer):
         Use Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
     maximize : bool, default False
         Maximize the objective instead of minimizing it.
-    foreach, differentiable, fused
+    foreach : bool or None, default None
+        Use the multi-tensor update; ``None`` picks it as torch does (when every
+        parameter is on a GPU).
+    differentiable, fused
         Implementation options of ``torch.optim.SGD``; only their defaults are
         supported.
     """
+
+    _single_tensor_update = staticmethod(sgd_step_)
+    _multi_tensor_update = staticmethod(sgd_foreach_)
 
     def __init__(
         self,
@@ -130,21 +146,24 @@ class SGD(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _step_group(self, group: dict[str, Any]) -> None:
+    def _update_args(self, group: dict[str, Any], params: list[Tensor]) -> UpdateArgs:
+        # Plain SGD keeps no state at all (torch's state_dict stays empty); with
+        # momentum, a param's velocity is created by its first step (None before).
         has_momentum = group["momentum"] != 0
-        for param, grad in self._params_with_grad(group):
-            # Plain SGD keeps no state at all (torch's state_dict stays empty).
-            state = self.state[param] if has_momentum else {}
-            buffer = sgd_step_(
-                param,
-                grad,
-                state.get("momentum_buffer"),
-                lr=as_float(group["lr"]),
-                momentum=group["momentum"],
-                dampening=group["dampening"],
-                weight_decay=group["weight_decay"],
-                nesterov=group["nesterov"],
-                maximize=group["maximize"],
-            )
-            if has_momentum:
-                state["momentum_buffer"] = buffer
+        buffers = [self.state[p].get("momentum_buffer") for p in params] if has_momentum else None
+        return [buffers], {
+            "lr": as_float(group["lr"]),
+            "momentum": group["momentum"],
+            "dampening": group["dampening"],
+            "weight_decay": group["weight_decay"],
+            "nesterov": group["nesterov"],
+            "maximize": group["maximize"],
+        }
+
+    def _after_update(
+        self, group: dict[str, Any], params: list[Tensor], buffers: list[Tensor | None]
+    ) -> None:
+        # Both update functions return the velocities, new ones included.
+        if group["momentum"] != 0:
+            for param, buffer in zip(params, buffers, strict=True):
+                self.state[param]["momentum_buffer"] = buffer
