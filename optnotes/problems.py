@@ -224,7 +224,7 @@ def run_sweep(
         Any ``torch.optim.Optimizer``-style class that takes param groups.
     steps : int
         Number of optimizer steps.
-    settings : sequence of dict
+    settings : list of dict
         One dict of hyper-parameters per run, e.g. ``[{"lr": 0.1}, {"lr": 0.01}]``.
     start : tuple of float, optional
         Starting point of every run; defaults to ``problem.start``.
