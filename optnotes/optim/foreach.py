@@ -57,6 +57,23 @@ def _by_device_and_dtype(
         )
 
 
+def _ascent_and_l2(
+    grads: list[Tensor], params: list[Tensor], weight_decay: float, maximize: bool
+) -> list[Tensor]:
+    """Return the gradients to step along: negated to maximize, plus the L2 term λθ.
+
+    The given gradients are never written: a change makes a new list first.
+    """
+    if maximize:
+        grads = torch._foreach_neg(grads)  # g ← −g (a new list, ours to overwrite)
+    if weight_decay != 0:
+        if maximize:
+            torch._foreach_add_(grads, params, alpha=weight_decay)  # g ← g + λθ
+        else:
+            grads = torch._foreach_add(grads, params, alpha=weight_decay)  # g ← g + λθ
+    return grads
+
+
 def sgd_foreach_(
     params: list[Tensor],
     grads: list[Tensor],
@@ -100,13 +117,7 @@ def sgd_foreach_(
     """
     for (params_, grads_, bufs), indices in _by_device_and_dtype([params, grads, momentum_buffers]):
         grads_owned = maximize or weight_decay != 0  # grads_ is our copy, free to overwrite
-        if maximize:
-            grads_ = torch._foreach_neg(grads_)  # g ← −g
-        if weight_decay != 0:
-            if maximize:
-                torch._foreach_add_(grads_, params_, alpha=weight_decay)  # g ← g + λθ
-            else:
-                grads_ = torch._foreach_add(grads_, params_, alpha=weight_decay)  # g ← g + λθ
+        grads_ = _ascent_and_l2(grads_, params_, weight_decay, maximize)
         if momentum != 0:
             if any(buf is None for buf in bufs):  # a first step for some: loop, as torch does
                 for i, (buf, grad) in enumerate(zip(bufs, grads_, strict=True)):
@@ -179,15 +190,10 @@ def adam_foreach_(
         exp_avg_sqs_,
         max_exp_avg_sqs_,
     ), indices in _by_device_and_dtype([params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs]):
-        if maximize:
-            grads_ = torch._foreach_neg(grads_)  # g ← −g
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                torch._foreach_mul_(params_, 1 - lr * weight_decay)  # θ ← (1 − ηλ)θ   (AdamW)
-            elif maximize:
-                torch._foreach_add_(grads_, params_, alpha=weight_decay)  # g ← g + λθ
-            else:
-                grads_ = torch._foreach_add(grads_, params_, alpha=weight_decay)  # g ← g + λθ
+        if weight_decay != 0 and decoupled_weight_decay:
+            torch._foreach_mul_(params_, 1 - lr * weight_decay)  # θ ← (1 − ηλ)θ   (AdamW)
+        l2 = 0.0 if decoupled_weight_decay else weight_decay
+        grads_ = _ascent_and_l2(grads_, params_, l2, maximize)
 
         torch._foreach_lerp_(exp_avgs_, grads_, 1 - beta1)  # m ← β₁m + (1−β₁)g
         torch._foreach_mul_(exp_avg_sqs_, beta2)  # v ← β₂v
@@ -251,13 +257,7 @@ def rmsprop_foreach_(
     for (params_, grads_, square_avgs_, grad_avgs_, bufs), _ in _by_device_and_dtype(
         [params, grads, square_avgs, grad_avgs, momentum_buffers]
     ):
-        if maximize:
-            grads_ = torch._foreach_neg(grads_)  # g ← −g
-        if weight_decay != 0:
-            if maximize:
-                torch._foreach_add_(grads_, params_, alpha=weight_decay)  # g ← g + λθ
-            else:
-                grads_ = torch._foreach_add(grads_, params_, alpha=weight_decay)  # g ← g + λθ
+        grads_ = _ascent_and_l2(grads_, params_, weight_decay, maximize)
 
         torch._foreach_mul_(square_avgs_, alpha)  # v ← αv
         torch._foreach_addcmul_(square_avgs_, grads_, grads_, value=1 - alpha)  # v ← αv + (1−α)g²
@@ -316,13 +316,7 @@ def adagrad_foreach_(
         [params, grads, state_sums]
     ):
         grads_owned = maximize or weight_decay != 0  # grads_ is our copy, free to overwrite
-        if maximize:
-            grads_ = torch._foreach_neg(grads_)  # g ← −g
-        if weight_decay != 0:
-            if maximize:
-                torch._foreach_add_(grads_, params_, alpha=weight_decay)  # g ← g + λθ
-            else:
-                grads_ = torch._foreach_add(grads_, params_, alpha=weight_decay)  # g ← g + λθ
+        grads_ = _ascent_and_l2(grads_, params_, weight_decay, maximize)
 
         # −ηₜ = −η / (1 + (t−1)δ): no decay on step 1
         minus_clr = [-lr / (1 + (steps[i] - 1) * lr_decay) for i in indices]
@@ -374,13 +368,7 @@ def adadelta_foreach_(
     for (params_, grads_, square_avgs_, acc_deltas_), _ in _by_device_and_dtype(
         [params, grads, square_avgs, acc_deltas]
     ):
-        if maximize:
-            grads_ = torch._foreach_neg(grads_)  # g ← −g
-        if weight_decay != 0:
-            if maximize:
-                torch._foreach_add_(grads_, params_, alpha=weight_decay)  # g ← g + λθ
-            else:
-                grads_ = torch._foreach_add(grads_, params_, alpha=weight_decay)  # g ← g + λθ
+        grads_ = _ascent_and_l2(grads_, params_, weight_decay, maximize)
 
         torch._foreach_mul_(square_avgs_, rho)  # v ← ρv
         torch._foreach_addcmul_(square_avgs_, grads_, grads_, value=1 - rho)  # v ← ρv + (1−ρ)g²
