@@ -12,6 +12,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from optnotes.device import best_device
+from optnotes.seeding import numpy_rng, resolve_seed
 
 
 class Data(NamedTuple):
@@ -43,7 +44,7 @@ def digits(
     test_size : float
         Fraction of the images held out for testing.
     seed : int
-        Seed of the split.
+        Seed of the split (``OPTNOTES_SEED`` is added, see :mod:`optnotes.seeding`).
     device : torch.device or str, optional
         Where to put the tensors; defaults to ``best_device()``.
 
@@ -55,7 +56,7 @@ def digits(
     """
     images, labels = load_digits(return_X_y=True)
     x_train, x_test, y_train, y_test = train_test_split(
-        images, labels, test_size=test_size, random_state=seed, stratify=labels
+        images, labels, test_size=test_size, random_state=resolve_seed(seed), stratify=labels
     )
     x_train, y_train = x_train[:n_train], y_train[:n_train]
     mean, std = x_train.mean(axis=0), x_train.std(axis=0)
@@ -89,7 +90,7 @@ def regression(
     noise : float
         Standard deviation of the noise added to the targets.
     seed : int
-        Seed of the draw.
+        Seed of the draw (``OPTNOTES_SEED`` is added, see :mod:`optnotes.seeding`).
     device : torch.device or str, optional
         Where to put the tensors; defaults to ``best_device()``.
 
@@ -99,7 +100,7 @@ def regression(
         ``(train, test)``: inputs of shape ``(n, n_features)``, targets of shape
         ``(n, 1)``, both float32.
     """
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     weights = rng.standard_normal((n_features, 1))
     x = rng.standard_normal((n_train + n_test, n_features))
     y = x @ weights + noise * rng.standard_normal((n_train + n_test, 1))
@@ -132,7 +133,7 @@ def adding_problem(
     seq_len : int
         Length of every sequence (at least 2).
     seed : int
-        Seed of the draw.
+        Seed of the draw (``OPTNOTES_SEED`` is added, see :mod:`optnotes.seeding`).
     device : torch.device or str, optional
         Where to put the tensors; defaults to ``best_device()``.
 
@@ -142,7 +143,7 @@ def adding_problem(
         ``(train, test)``: inputs of shape ``(n, seq_len, 2)``, targets of shape
         ``(n, 1)``, both float32.
     """
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     n = n_train + n_test
     values = rng.uniform(size=(n, seq_len))
     markers = np.zeros((n, seq_len))

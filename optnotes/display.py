@@ -1,9 +1,17 @@
-"""Show the package's own source in a notebook, so chapters never retype code."""
+"""Show the package's own source in a notebook, and hand a run's numbers to the prose.
+
+Chapters never retype code (:func:`show_source`) and never type a number a run
+computed (:func:`glue`): the rendered page states what that build computed.
+"""
 
 import inspect
+import numbers
 from collections.abc import Callable
+from typing import TypeVar
 
 from IPython.display import Code
+
+T = TypeVar("T")
 
 
 def show_source(obj: Callable | type) -> Code:
@@ -23,3 +31,38 @@ def show_source(obj: Callable | type) -> Code:
         Rendered with highlighting by Jupyter and by the book's HTML build.
     """
     return Code(inspect.getsource(obj), language="python")
+
+
+def glue(name: str, value: T) -> T:
+    """Record a value computed by the notebook for the book's prose to quote.
+
+    The markdown then writes ``{glue:text}`name:.3f``` (MyST-NB's glue role) where the
+    number belongs, so the page always shows this run's value, on any machine. NumPy
+    and torch scalars are stored as plain Python numbers, so format specs apply. Outside
+    the book (no ``myst_nb`` installed, e.g. on Colab) nothing is recorded.
+
+    Parameters
+    ----------
+    name : str
+        The key the markdown refers to; unique within the notebook.
+    value : object
+        The number (or text) to record.
+
+    Returns
+    -------
+    object
+        ``value`` unchanged, so a cell can write ``gap = glue("gap", a - b)``.
+    """
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return value
+    recorded = value
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # numpy or torch scalar
+        recorded = value.item()
+    if isinstance(recorded, numbers.Integral) and not isinstance(recorded, bool):
+        recorded = int(recorded)
+    elif isinstance(recorded, numbers.Real) and not isinstance(recorded, bool):
+        recorded = float(recorded)
+    myst_glue(name, recorded, display=False)
+    return value

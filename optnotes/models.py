@@ -5,6 +5,8 @@ import itertools
 import torch
 from torch import nn
 
+from optnotes.seeding import resolve_seed
+
 
 def mlp(
     in_features: int,
@@ -25,7 +27,8 @@ def mlp(
     depth : int
         Number of hidden layers (0 gives a linear model).
     seed : int
-        Seed of the initial weights; the global random state is left untouched.
+        Seed of the initial weights (``OPTNOTES_SEED`` is added, see
+        :mod:`optnotes.seeding`); the global random state is left untouched.
 
     Returns
     -------
@@ -34,7 +37,7 @@ def mlp(
     """
     sizes = [in_features] + [hidden] * depth
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(resolve_seed(seed))
         layers: list[nn.Module] = []
         for n_in, n_out in itertools.pairwise(sizes):
             layers += [nn.Linear(n_in, n_out), nn.ReLU()]
@@ -60,7 +63,8 @@ class RNNRegressor(nn.Module):
     gain : float
         Scale of the recurrent weights; 1 is the edge of chaos.
     seed : int
-        Seed of the initial weights; the global random state is left untouched.
+        Seed of the initial weights (``OPTNOTES_SEED`` is added, see
+        :mod:`optnotes.seeding`); the global random state is left untouched.
     """
 
     def __init__(
@@ -74,7 +78,7 @@ class RNNRegressor(nn.Module):
     ) -> None:
         super().__init__()
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+            torch.manual_seed(resolve_seed(seed))
             self.rnn = nn.RNN(input_size, hidden_size, nonlinearity="tanh", batch_first=True)
             self.head = nn.Linear(hidden_size, output_size)
             nn.init.normal_(self.rnn.weight_hh_l0, std=gain / hidden_size**0.5)

@@ -8,7 +8,6 @@ batches are drawn with a seeded permutation, which keeps small runs fast.
 """
 
 import importlib.util
-import inspect
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,7 +18,8 @@ from torch import nn
 
 from optnotes.clip import clip_grad_norm_, grad_norm
 from optnotes.device import best_device
-from optnotes.lr_scheduler import LinearWarmup
+from optnotes.lr_scheduler import needs_metric
+from optnotes.seeding import manual_seed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -185,8 +185,9 @@ def fit(
     device : torch.device or str, optional
         Where to train; defaults to ``best_device()``.
     seed : int
-        Seeds torch's random number generators: the batch order and any randomness
-        in the model (dropout) repeat exactly.
+        Seeds torch's random number generators (``OPTNOTES_SEED`` is added, see
+        :mod:`optnotes.seeding`): the batch order and any randomness in the model
+        (dropout) repeat exactly.
     progress : bool
         Show a progress bar over the epochs.
 
@@ -217,7 +218,7 @@ def fit(
     loss_fn = _default_loss(y) if loss_fn is None else loss_fn
     classification = _is_classification(y)
     n_examples = len(x)
-    torch.manual_seed(seed)
+    manual_seed(seed)
 
     history = History()
     bar = _progress_bar(range(1, epochs + 1), desc=f"training on {device}", disable=not progress)
@@ -278,30 +279,6 @@ def fit(
             scheduler.step()
     bar.close()
     return history
-
-
-def needs_metric(scheduler: object) -> bool:
-    """Whether ``scheduler.step`` takes the metric it watches.
-
-    True for ``ReduceLROnPlateau`` (torch's, optnotes' or any look-alike whose ``step``
-    requires an argument) and for a ``LinearWarmup`` in front of one; false for
-    schedulers that follow a fixed timetable.
-
-    Parameters
-    ----------
-    scheduler : object
-        A learning-rate scheduler.
-
-    Returns
-    -------
-    bool
-        Whether ``step`` needs a metric.
-    """
-    if isinstance(scheduler, LinearWarmup):
-        return scheduler.reads_metrics
-    parameters = inspect.signature(scheduler.step).parameters.values()
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return any(p.kind in positional and p.default is inspect.Parameter.empty for p in parameters)
 
 
 def _move(model: nn.Module, optimizer: torch.optim.Optimizer, device: torch.device) -> None:

@@ -8,8 +8,9 @@ import optnotes.lr_scheduler
 import optnotes.optim
 from optnotes.clip import grad_norm
 from optnotes.data import adding_problem, digits, regression
+from optnotes.lr_scheduler import needs_metric
 from optnotes.models import RNNRegressor, mlp
-from optnotes.training import History, evaluate, fit, needs_metric
+from optnotes.training import History, evaluate, fit
 
 
 @pytest.fixture(scope="module")

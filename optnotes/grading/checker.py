@@ -23,7 +23,7 @@ from optnotes.grading.hints import (
     optimizer_hints,
 )
 from optnotes.grading.report import CaseResult, Report
-from optnotes.training import needs_metric
+from optnotes.lr_scheduler import iter_lr_sequence
 
 Settings = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 
@@ -501,23 +501,10 @@ def _lr_sequence(
     *,
     raise_errors: bool = False,
 ) -> tuple[list[tuple[float, ...]], Exception | None]:
-    """Learning rates of both param groups after construction and after each step."""
-    params = [torch.zeros(1, requires_grad=True) for _ in range(2)]
-    optimizer = torch.optim.SGD(
-        [{"params": params[:1]}, {"params": params[1:], "lr": 0.01}], lr=0.1, momentum=0.9
-    )
-    lrs = []
+    """Learning rates of both param groups, and the error that cut them short if any."""
+    lrs: list[tuple[float, ...]] = []
     try:
-        scheduler = cls(optimizer, **setting)
-        watches_metric = needs_metric(scheduler)
-        lrs.append(tuple(float(group["lr"]) for group in optimizer.param_groups))
-        for t in range(steps):
-            optimizer.step()  # no gradients: nothing moves, but the scheduler sees a step
-            if watches_metric:
-                scheduler.step(metrics[t])
-            else:
-                scheduler.step()
-            lrs.append(tuple(float(group["lr"]) for group in optimizer.param_groups))
+        lrs.extend(iter_lr_sequence(cls, steps, metrics=metrics, **setting))
     except Exception as error:  # the student's code may fail in any way; report it
         if raise_errors:
             raise

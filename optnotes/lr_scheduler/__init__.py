@@ -9,7 +9,8 @@ any scheduler, ``ReduceLROnPlateau`` included.
 
 The schedules themselves are pure functions of the step in ``schedules``
 (``step_factor``, ``cosine_annealing_lr``, ``cyclic_lr``, ...), so the book can
-plot a schedule without an optimizer; the classes call them.
+plot a schedule without an optimizer; the classes call them. ``lr_sequence`` reads the
+learning rates any scheduler sets, step by step.
 """
 
 from .cosine import CosineAnnealingLR
@@ -27,6 +28,7 @@ from .schedules import (
     linear_warmup_factor,
     step_factor,
 )
+from .sequence import iter_lr_sequence, lr_sequence, needs_metric
 from .step import StepLR
 from .warmup import LinearWarmup
 
@@ -44,6 +46,9 @@ __all__ = [
     "cyclic_scale_fn",
     "cyclic_value",
     "exponential_factor",
+    "iter_lr_sequence",
     "linear_warmup_factor",
+    "lr_sequence",
+    "needs_metric",
     "step_factor",
 ]
