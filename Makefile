@@ -54,7 +54,7 @@ executed:
 # The environment: re-installed when requirements.txt or pyproject.toml change.
 $(READY): requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet -r requirements.txt -e .
+	$(PYTHON) -m pip install --quiet -r requirements.txt
 	touch $@
 
 # Chromium, for the browser tests of `make test` only, from the system's packages.

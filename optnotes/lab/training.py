@@ -17,9 +17,9 @@ import torch
 from torch import nn
 
 from optnotes.clip import clip_grad_norm_, grad_norm
-from optnotes.device import best_device
+from optnotes.lab.device import best_device
+from optnotes.lab.seeding import manual_seed
 from optnotes.lr_scheduler import needs_metric
-from optnotes.seeding import manual_seed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -163,7 +163,7 @@ def fit(
     optimizer : torch.optim.Optimizer
         Any optimizer over the model's parameters.
     train_data : tuple of torch.Tensor
-        Inputs and targets, e.g. a ``Data`` from ``optnotes.data``.
+        Inputs and targets, e.g. a ``Data`` from ``optnotes.lab.data``.
     epochs : int
         Number of passes over the training data.
     batch_size : int
@@ -186,7 +186,7 @@ def fit(
         Where to train; defaults to ``best_device()``.
     seed : int
         Seeds torch's random number generators (``OPTNOTES_SEED`` is added, see
-        :mod:`optnotes.seeding`): the batch order and any randomness in the model
+        :mod:`optnotes.lab.seeding`): the batch order and any randomness in the model
         (dropout) repeat exactly.
     progress : bool
         Show a progress bar over the epochs.

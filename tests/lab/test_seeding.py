@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from optnotes import seeding
-from optnotes.data import adding_problem, digits, regression
-from optnotes.models import RNNRegressor, mlp
-from optnotes.training import fit
+from optnotes.lab.data import adding_problem, digits, regression
+from optnotes.lab.models import RNNRegressor, mlp
+from optnotes.lab.training import fit
 
 
 def test_offset_defaults_to_zero(monkeypatch):

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from optnotes.clip import grad_norm
-from optnotes.data import Data, adding_problem, digits, regression
-from optnotes.models import RNNRegressor
+from optnotes.lab.data import Data, adding_problem, digits, regression
+from optnotes.lab.models import RNNRegressor
 
 CPU = torch.device("cpu")
 

@@ -11,8 +11,8 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from optnotes.device import best_device
-from optnotes.seeding import numpy_rng, resolve_seed
+from optnotes.lab.device import best_device
+from optnotes.lab.seeding import numpy_rng, resolve_seed
 
 
 class Data(NamedTuple):
@@ -44,7 +44,7 @@ def digits(
     test_size : float
         Fraction of the images held out for testing.
     seed : int
-        Seed of the split (``OPTNOTES_SEED`` is added, see :mod:`optnotes.seeding`).
+        Seed of the split (``OPTNOTES_SEED`` is added, see :mod:`optnotes.lab.seeding`).
     device : torch.device or str, optional
         Where to put the tensors; defaults to ``best_device()``.
 
@@ -90,7 +90,7 @@ def regression(
     noise : float
         Standard deviation of the noise added to the targets.
     seed : int
-        Seed of the draw (``OPTNOTES_SEED`` is added, see :mod:`optnotes.seeding`).
+        Seed of the draw (``OPTNOTES_SEED`` is added, see :mod:`optnotes.lab.seeding`).
     device : torch.device or str, optional
         Where to put the tensors; defaults to ``best_device()``.
 
@@ -133,7 +133,7 @@ def adding_problem(
     seq_len : int
         Length of every sequence (at least 2).
     seed : int
-        Seed of the draw (``OPTNOTES_SEED`` is added, see :mod:`optnotes.seeding`).
+        Seed of the draw (``OPTNOTES_SEED`` is added, see :mod:`optnotes.lab.seeding`).
     device : torch.device or str, optional
         Where to put the tensors; defaults to ``best_device()``.
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from optnotes.plotting import (
+from optnotes.lab.plotting import (
     STYLE,
     plot_heatmap,
     plot_history,
@@ -15,8 +15,8 @@ from optnotes.plotting import (
     plot_trajectories,
     style,
 )
-from optnotes.problems import ROSENBROCK, run_trajectory
-from optnotes.training import History
+from optnotes.lab.problems import ROSENBROCK, run_trajectory
+from optnotes.lab.training import History
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from optnotes.models import RNNRegressor, mlp
+from optnotes.lab.models import RNNRegressor, mlp
 
 
 @pytest.mark.parametrize("depth", [0, 1, 3])

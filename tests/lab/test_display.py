@@ -1,4 +1,4 @@
-from optnotes.display import show_source
+from optnotes.lab.display import show_source
 from optnotes.optim import adam_step_
 
 

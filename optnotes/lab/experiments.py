@@ -8,7 +8,7 @@
   that hold on any machine: a difference is claimed only when it is large against the
   spread of the seeds (see the numerics appendix of the developers' notes).
 
-Every seed passes through :mod:`optnotes.seeding`, so ``OPTNOTES_SEED`` replays an
+Every seed passes through :mod:`optnotes.lab.seeding`, so ``OPTNOTES_SEED`` replays an
 experiment on other draws.
 """
 
@@ -21,9 +21,9 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from optnotes.data import Data, digits
-from optnotes.models import mlp
-from optnotes.training import History, evaluate, fit
+from optnotes.lab.data import Data, digits
+from optnotes.lab.models import mlp
+from optnotes.lab.training import History, evaluate, fit
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
@@ -37,7 +37,7 @@ def digits_batch(size: int = 256, *, seed: int = 0) -> tuple[torch.Tensor, torch
     size : int
         Number of examples.
     seed : int
-        Seed of the train/test split (see :func:`optnotes.data.digits`).
+        Seed of the train/test split (see :func:`optnotes.lab.data.digits`).
 
     Returns
     -------

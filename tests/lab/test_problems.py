@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from optnotes.problems import (
+from optnotes.lab.problems import (
     PROBLEMS,
     QUADRATIC,
     ROSENBROCK,

@@ -19,8 +19,8 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from optnotes.problems import Problem, Trajectory
-from optnotes.training import History
+from optnotes.lab.problems import Problem, Trajectory
+from optnotes.lab.training import History
 
 STYLE = {
     "figure.figsize": (6.0, 4.0),

@@ -5,7 +5,7 @@ import itertools
 import torch
 from torch import nn
 
-from optnotes.seeding import resolve_seed
+from optnotes.lab.seeding import resolve_seed
 
 
 def mlp(
@@ -28,7 +28,7 @@ def mlp(
         Number of hidden layers (0 gives a linear model).
     seed : int
         Seed of the initial weights (``OPTNOTES_SEED`` is added, see
-        :mod:`optnotes.seeding`); the global random state is left untouched.
+        :mod:`optnotes.lab.seeding`); the global random state is left untouched.
 
     Returns
     -------
@@ -64,7 +64,7 @@ class RNNRegressor(nn.Module):
         Scale of the recurrent weights; 1 is the edge of chaos.
     seed : int
         Seed of the initial weights (``OPTNOTES_SEED`` is added, see
-        :mod:`optnotes.seeding`); the global random state is left untouched.
+        :mod:`optnotes.lab.seeding`); the global random state is left untouched.
     """
 
     def __init__(

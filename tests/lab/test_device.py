@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from optnotes.device import ENV_VAR, best_device, describe_device
+from optnotes.lab.device import ENV_VAR, best_device, describe_device
 
 
 @pytest.fixture

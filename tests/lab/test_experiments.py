@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import optnotes.optim
-from optnotes.experiments import (
+from optnotes.lab.experiments import (
     compare_optimizers,
     digits_batch,
     parameter_history,
@@ -13,7 +13,7 @@ from optnotes.experiments import (
     spread,
     train_digits,
 )
-from optnotes.training import evaluate
+from optnotes.lab.training import evaluate
 
 
 def test_parameter_history_records_every_step():
@@ -62,9 +62,9 @@ def test_compare_optimizers_counts_nan_as_a_difference():
 
 
 def test_train_digits_matches_a_hand_written_run():
-    from optnotes.data import digits
-    from optnotes.models import mlp
-    from optnotes.training import fit
+    from optnotes.lab.data import digits
+    from optnotes.lab.models import mlp
+    from optnotes.lab.training import fit
 
     run = train_digits(sgd_momentum(0.05), epochs=2, seed=1, device="cpu")
     train, test = digits(seed=1, device="cpu")
@@ -87,7 +87,7 @@ def test_train_digits_matches_a_hand_written_run():
 
 
 def test_train_digits_uses_given_splits_and_scheduler():
-    from optnotes.data import digits
+    from optnotes.lab.data import digits
 
     train, test = digits(device="cpu")
     fit_part, val_part = (train.x[:1000], train.y[:1000]), (train.x[1000:], train.y[1000:])

@@ -7,10 +7,10 @@ import torch
 import optnotes.lr_scheduler
 import optnotes.optim
 from optnotes.clip import grad_norm
-from optnotes.data import adding_problem, digits, regression
+from optnotes.lab.data import adding_problem, digits, regression
+from optnotes.lab.models import RNNRegressor, mlp
+from optnotes.lab.training import History, evaluate, fit
 from optnotes.lr_scheduler import needs_metric
-from optnotes.models import RNNRegressor, mlp
-from optnotes.training import History, evaluate, fit
 
 
 @pytest.fixture(scope="module")
