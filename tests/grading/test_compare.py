@@ -1,0 +1,58 @@
+import math
+
+import pytest
+import torch
+
+from optnotes.grading.compare import (
+    accepts,
+    first_mismatch,
+    first_row_difference,
+    label,
+    settings_to_run,
+    tolerances,
+)
+
+
+def test_first_mismatch_names_the_first_element_out_of_tolerance():
+    expected = torch.zeros(2, 3, dtype=torch.float64)
+    mine = expected.clone()
+    assert first_mismatch(mine, expected, 1e-9, 1e-12) is None
+    mine[1, 0], mine[1, 2] = 1e-13, 1.0  # the first is inside atol
+    assert first_mismatch(mine, expected, 1e-9, 1e-12) == (1, 2)
+    assert first_mismatch(torch.tensor(1.0), torch.tensor(2.0), 1e-9, 1e-12) == ()
+
+
+def test_first_mismatch_counts_nan_as_agreement_only_when_asked():
+    nan = torch.tensor([math.nan])
+    assert first_mismatch(nan, nan, 1e-9, 1e-12) == (0,)
+    assert first_mismatch(nan, nan, 1e-9, 1e-12, equal_nan=True) is None
+
+
+def test_first_row_difference_compares_the_common_rows():
+    expected = [(0.1, 0.01), (0.05, 0.005)]
+    assert first_row_difference(expected[:1], expected, 1e-9, 1e-12) is None
+    assert first_row_difference([(0.1, 0.01), (0.05, 0.006)], expected, 1e-9, 1e-12) == (1, 1)
+
+
+def test_settings_to_run_leaves_out_defaults_the_student_cannot_take():
+    def student(params, lr=0.1):
+        pass
+
+    defaults = [{"lr": 0.1}, {"lr": 0.1, "momentum": 0.9}]
+    assert settings_to_run(None, defaults, student) == ([{"lr": 0.1}], ["lr=0.1, momentum=0.9"])
+    assert settings_to_run({"momentum": 0.5}, defaults, student) == ([{"momentum": 0.5}], [])
+    with pytest.raises(ValueError, match="pass kwargs"):
+        settings_to_run(None, None, student)
+
+
+def test_accepts_reads_the_signature():
+    assert accepts(lambda params, **kwargs: None, {"anything": 1})
+    assert not accepts(lambda params, lr: None, {"momentum": 0.9})
+    assert accepts(max, {"key": None})  # a builtin without a signature: let the call decide
+
+
+def test_tolerances_and_labels():
+    assert tolerances(torch.float64, None, None) == (1e-9, 1e-12)
+    assert tolerances(torch.float32, None, 0.5) == (1e-5, 0.5)
+    assert label({}) == "defaults"
+    assert label({"lr": 0.1, "nesterov": True}) == "lr=0.1, nesterov=True"
