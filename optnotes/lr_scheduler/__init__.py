@@ -7,12 +7,18 @@
 learning rates step for step. ``LinearWarmup`` puts a linear warm-up in front of
 any scheduler, ``ReduceLROnPlateau`` included.
 
-The schedules themselves are pure functions of the step in ``schedules``
-(``step_factor``, ``cosine_annealing_lr``, ``cyclic_lr``, ...), so the book can
-plot a schedule without an optimizer; the classes call them. ``lr_sequence`` reads the
-learning rates any scheduler sets, step by step.
+The schedules themselves are values in ``schedules``: functions of the step made
+by factories (``schedules.cosine(T_max)``, ``schedules.step(step_size, gamma)``,
+``schedules.linear(start, end, steps)``, ...) and composed with
+``schedules.join(schedules, boundaries)``, warm-up being one such join
+(``schedules.warmup(schedule, warmup_steps)``). Each closed form is written once
+there, in a function of the step (``step_factor``, ``cosine_annealing_lr``,
+``cyclic_lr``, ..., exported here too) that the factories and the classes call, so the
+book can plot a schedule without an optimizer. ``lr_sequence`` reads the learning rates
+any scheduler sets, step by step.
 """
 
+from . import schedules
 from .cosine import CosineAnnealingLR
 from .cyclic import CyclicLR
 from .exponential import ExponentialLR
@@ -50,5 +56,6 @@ __all__ = [
     "linear_warmup_factor",
     "lr_sequence",
     "needs_metric",
+    "schedules",
     "step_factor",
 ]

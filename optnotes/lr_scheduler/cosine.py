@@ -10,7 +10,7 @@ import math
 from torch.optim import Optimizer
 
 from ._base import LRScheduler, current_lrs, warn_if_called_outside_step
-from .schedules import cosine_annealing_factor, cosine_annealing_lr
+from .schedules import cosine_annealing_factor, cosine_annealing_lr, raised_cosine
 
 __all__ = ["CosineAnnealingLR"]
 
@@ -21,9 +21,11 @@ class CosineAnnealingLR(LRScheduler):
     A drop-in replacement for :class:`torch.optim.lr_scheduler.CosineAnnealingLR`:
     same arguments, ``state_dict`` and learning rates, bit for bit.
 
-    The closed form is ``cosine_annealing_lr``. Like torch, the scheduler does
-    not evaluate it but moves the *current* learning rate by the ratio of two
-    consecutive factors :math:`f(t) = \frac12(1 + \cos(\pi t / T_{\max}))`:
+    The closed form is ``cosine_annealing_lr`` (as a schedule of factors,
+    ``schedules.cosine``). Like torch, and because bit-for-bit parity with torch
+    needs it, the scheduler does not evaluate it but moves the *current* learning
+    rate by the ratio of two consecutive factors
+    :math:`f(t) = \frac12(1 + \cos(\pi t / T_{\max}))`:
 
     .. math::
         \eta_t = \eta_{\min} + (\eta_{t-1} - \eta_{\min})\,
@@ -35,7 +37,8 @@ class CosineAnnealingLR(LRScheduler):
     closed form (up to round-off); after a manual change the rest of the curve
     is rescaled to end at :math:`\eta_{\min}`. At the bottom of the cosine,
     :math:`f(t-1) = 0` and the ratio is undefined, so the step out of the trough
-    adds the closed-form increment instead,
+    adds the closed-form increment instead, with
+    :math:`\cos(\pi t / T_{\max}) = \cos(\pi + \pi / T_{\max}) = -\cos(\pi / T_{\max})`,
 
     .. math::
         \eta_t = \eta_{t-1} + (\eta_0 - \eta_{\min})\,
@@ -84,11 +87,12 @@ class CosineAnnealingLR(LRScheduler):
             # the step made by the constructor keeps the lr (also when resuming)
             return current_lrs(self.optimizer)
         if (t - 1 - T) % (2 * T) == 0:
-            # out of the trough, f(t-1) = 0: add (η₀ − η_min)·f(t), with
-            # f(t) = (1 − cos(π/T)) / 2 written as torch writes it (bit for bit;
-            # cosine_annealing_factor(t, T) differs in the last bit for some T)
+            # out of the trough, f(t-1) = 0: add (η₀ − η_min)·f(t), with f(t) from
+            # cos(πt/T) = −cos(π/T) as torch evaluates it (bit for bit; the cosine of the
+            # rounded angle πt/T, cosine_annealing_factor(t, T), differs in the last bit)
+            rise = raised_cosine(-math.cos(math.pi / T))
             return [
-                group["lr"] + (base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                group["lr"] + (base_lr - eta_min) * rise
                 for base_lr, group in zip(self.base_lrs, self.optimizer.param_groups, strict=True)
             ]
         # η_t − η_min = (η_{t−1} − η_min) · f(t) / f(t−1)

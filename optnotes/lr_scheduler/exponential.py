@@ -16,11 +16,13 @@ class ExponentialLR(LRScheduler):
     r"""Decay the learning rate of each param group by ``gamma`` at every step.
 
     A drop-in replacement for :class:`torch.optim.lr_scheduler.ExponentialLR`:
-    same arguments, learning rates and ``state_dict``. The schedule is
-    ``exponential_factor``; like torch, the scheduler applies it
-    *recursively*, :math:`\eta_t = \gamma\,\eta_{t-1}`, so a learning rate
-    changed by hand keeps decaying from its new value. The recursive product
-    and the power :math:`\eta_0\gamma^t` agree to float round-off.
+    same arguments, learning rates and ``state_dict``. The closed form is
+    ``exponential_factor`` (as a schedule, ``schedules.exponential``); like
+    torch, and because bit-for-bit parity with torch needs it, the scheduler
+    applies it *recursively*, :math:`\eta_t = \gamma\,\eta_{t-1}`, so a
+    learning rate changed by hand keeps decaying from its new value. The
+    recursive product and the power :math:`\eta_0\gamma^t` agree to float
+    round-off only.
 
     Parameters
     ----------

@@ -16,12 +16,13 @@ class StepLR(LRScheduler):
     r"""Decay the learning rate of each param group by ``gamma`` every ``step_size`` steps.
 
     A drop-in replacement for :class:`torch.optim.lr_scheduler.StepLR`: same
-    arguments, learning rates and ``state_dict``. The schedule is
-    ``step_factor``; like torch, the scheduler applies it *recursively*, which
-    here is exact: at every multiple of :math:`s` the current learning rate is
-    multiplied by :math:`\gamma = f(t) / f(t-1)`, otherwise it is left alone.
-    A learning rate changed by hand therefore keeps its new value and decays
-    from there.
+    arguments, learning rates and ``state_dict``. The closed form is
+    ``step_factor`` (as a schedule, ``schedules.step``); like torch, and because
+    parity with torch after a manual change of the learning rate needs it, the
+    scheduler applies it *recursively*, which here is exact: at every multiple
+    of :math:`s` the current learning rate is multiplied by
+    :math:`\gamma = f(t) / f(t-1)`, otherwise it is left alone. A learning rate
+    changed by hand therefore keeps its new value and decays from there.
 
     Parameters
     ----------

@@ -5,6 +5,11 @@ r"""Linear warm-up in front of any learning-rate scheduler (Goyal et al., 2017).
         \eta_0 \bigl(f_0 + (1 - f_0)\, t / W\bigr) & t < W \\
         \text{the next scheduler's value at its step } t - W & t \ge W
     \end{cases}
+
+This is the join of a linear ramp with the next schedule,
+``schedules.warmup(schedule, W, f_0)``, played by a scheduler: the ramp is
+``linear_warmup_factor`` (that join with a constant 1), and the second piece is a
+scheduler object, stepped from its own step 0 at the boundary :math:`W`.
 """
 
 from typing import Any, SupportsFloat
@@ -21,8 +26,10 @@ __all__ = ["LinearWarmup"]
 class LinearWarmup(LRScheduler):
     r"""Raise the learning rates linearly for ``warmup_steps`` steps, then hand over to ``after``.
 
-    For :math:`t < W` the learning rate of a param group with initial learning
-    rate :math:`\eta_0` is :math:`\eta_0\, f(t)` with ``linear_warmup_factor``
+    The join ``schedules.warmup(g, W, f_0)`` of a linear ramp with a schedule
+    :math:`g`, where :math:`g` is a scheduler. For :math:`t < W` the learning rate
+    of a param group with initial learning rate :math:`\eta_0` is
+    :math:`\eta_0\, f(t)` with ``linear_warmup_factor``
     :math:`f(t) = f_0 + (1 - f_0)\, t / W`. At :math:`t = W` the scheduler
     ``after`` takes over as if it started at that step: the learning rates are
     the ones ``after`` set at its own construction (its step-0 values), and

@@ -160,17 +160,6 @@ def test_cosine_is_not_clamped_at_t_max():
     assert rows[20][0] == pytest.approx(list(LRS), rel=1e-12)
 
 
-def test_pure_functions_formulas():
-    assert schedules.step_factor(13, 5, 0.5) == 0.25
-    assert schedules.exponential_factor(3, 0.5) == 0.125
-    assert schedules.cosine_annealing_factor(5, 10) == pytest.approx(0.5, abs=1e-16)
-    assert schedules.cosine_annealing_lr(10, 0.1, 0.01, 10) == pytest.approx(0.01, abs=1e-17)
-    assert schedules.linear_warmup_factor(2, 4, 0.2) == pytest.approx(0.6)
-    assert schedules.linear_warmup_factor(7, 4, 0.2) == 1.0
-    peak = [schedules.cyclic_lr(t, 0.0, 1.0, 4, mode="triangular2") for t in (0, 4, 8, 12, 16)]
-    assert peak == [0.0, 1.0, 0.0, 0.5, 0.0]
-
-
 def test_scheduler_on_a_third_party_optimizer():
     (opt_t, sch_t), (opt_o, sch_o) = both("CosineAnnealingLR", "plain", T_max=9)
     assert trace(opt_o, sch_o) == trace(opt_t, sch_t)
@@ -460,40 +449,3 @@ def test_public_names():
     for attr in vars(tl.ReduceLROnPlateau):
         if callable(getattr(tl.ReduceLROnPlateau, attr)) or attr == "in_cooldown":
             assert attr in vars(ol.ReduceLROnPlateau) or attr.startswith("__"), attr
-
-
-def test_lr_sequence_reads_every_group_after_each_step():
-    from optnotes.lr_scheduler import lr_sequence
-
-    rows = lr_sequence(torch.optim.lr_scheduler.StepLR, 4, step_size=2, gamma=0.5)
-    assert rows == [(0.1, 0.01), (0.1, 0.01), (0.05, 0.005), (0.05, 0.005), (0.025, 0.0025)]
-    ours = lr_sequence(ol.StepLR, 4, lrs=(1.0,), step_size=1, gamma=0.5)
-    assert ours == [(1.0,), (0.5,), (0.25,), (0.125,), (0.0625,)]
-
-
-def test_lr_sequence_feeds_metrics_to_plateau_schedulers():
-    from optnotes.lr_scheduler import lr_sequence
-
-    flat = [1.0] * 6
-    rows = lr_sequence(ol.ReduceLROnPlateau, 6, metrics=flat, patience=1)
-    assert rows == lr_sequence(
-        torch.optim.lr_scheduler.ReduceLROnPlateau, 6, metrics=flat, patience=1
-    )
-    assert rows[-1][0] < 0.1
-    with pytest.raises(ValueError, match="metrics"):
-        lr_sequence(torch.optim.lr_scheduler.ReduceLROnPlateau, 6)
-
-
-def test_iter_lr_sequence_yields_values_before_an_error():
-    from optnotes.lr_scheduler import iter_lr_sequence
-
-    class FailsAtStep2(torch.optim.lr_scheduler.StepLR):
-        def get_lr(self):
-            if self.last_epoch == 2:
-                raise RuntimeError("boom")
-            return super().get_lr()
-
-    seen = []
-    with pytest.raises(RuntimeError, match="boom"):
-        seen.extend(iter_lr_sequence(FailsAtStep2, 5, step_size=1))
-    assert len(seen) == 2

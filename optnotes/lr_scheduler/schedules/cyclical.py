@@ -1,162 +1,19 @@
-r"""Learning-rate schedules as pure functions of the step.
+r"""Cyclical learning rates (Smith, 2017) in closed form: a triangle wave with a scaled amplitude.
 
-Each function maps the step :math:`t = 0, 1, 2, \dots` (the number of
-``scheduler.step()`` calls so far) to a multiplicative factor or to a learning
-rate, with no optimizer involved, so that a schedule can be plotted or reasoned
-about on its own. The scheduler classes of this package call these functions:
-each formula is written once, here.
-
-The schedulers ``StepLR``, ``ExponentialLR`` and ``CosineAnnealingLR`` do not
-evaluate the closed forms below at every step: like PyTorch they *multiply the
-current learning rate* by the ratio of two consecutive values,
-:math:`\eta_t = \eta_{t-1}\, f(t) / f(t-1)`. Both forms give the same numbers
-(up to float round-off) as long as nobody changes the learning rate by hand; a
-manual change rescales the rest of a recursive schedule, while the closed form
-ignores it.
+``cyclic_value`` is the wave between any two values, ``cyclic_lr`` the learning rate with
+``CyclicLR``'s arguments, and the factory ``cyclic`` the same as a
+:data:`~optnotes.lr_scheduler.schedules.base.Schedule`. ``CyclicLR`` evaluates this
+closed form at every step (it is not recursive), for the learning rate and, the other
+way round, for the momentum.
 """
 
 import math
 from collections.abc import Callable
 from functools import partial
 
-__all__ = [
-    "cosine_annealing_factor",
-    "cosine_annealing_lr",
-    "cyclic_geometry",
-    "cyclic_lr",
-    "cyclic_scale_fn",
-    "cyclic_value",
-    "exponential_factor",
-    "linear_warmup_factor",
-    "step_factor",
-]
+from .base import Schedule
 
-
-def step_factor(step: int, step_size: int, gamma: float = 0.1) -> float:
-    r"""Step decay: multiply by :math:`\gamma` every ``step_size`` steps.
-
-    .. math::
-        f(t) = \gamma^{\lfloor t / s \rfloor}
-
-    Parameters
-    ----------
-    step : int
-        The step :math:`t`.
-    step_size : int
-        The period :math:`s` of the decay.
-    gamma : float, default 0.1
-        The decay factor :math:`\gamma`.
-
-    Returns
-    -------
-    float
-        The factor :math:`f(t)` that multiplies the initial learning rate.
-    """
-    return gamma ** (step // step_size)
-
-
-def exponential_factor(step: int, gamma: float) -> float:
-    r"""Exponential decay: multiply by :math:`\gamma` at every step.
-
-    .. math::
-        f(t) = \gamma^{t}
-
-    Parameters
-    ----------
-    step : int
-        The step :math:`t`.
-    gamma : float
-        The decay factor :math:`\gamma`.
-
-    Returns
-    -------
-    float
-        The factor :math:`f(t)` that multiplies the initial learning rate.
-    """
-    return gamma**step
-
-
-def cosine_annealing_factor(step: int, T_max: int) -> float:
-    r"""Cosine annealing from 1 down to 0 in ``T_max`` steps (Loshchilov & Hutter, 2017).
-
-    .. math::
-        f(t) = \frac{1}{2}\Bigl(1 + \cos\frac{\pi t}{T_{\max}}\Bigr)
-
-    The cosine is not clamped: for :math:`T_{\max} < t \le 2T_{\max}` the factor
-    climbs back to 1, and the schedule repeats with period :math:`2T_{\max}`,
-    as PyTorch's ``CosineAnnealingLR`` does.
-
-    Parameters
-    ----------
-    step : int
-        The step :math:`t`.
-    T_max : int
-        The number of steps :math:`T_{\max}` from the top to the bottom.
-
-    Returns
-    -------
-    float
-        The factor :math:`f(t) \in [0, 1]`.
-    """
-    # Written as (1 + cos(π·t / T)) / 2 in this order: the halving is exact in
-    # floating point, so f(t) / f(t-1) is bit for bit torch's recursive ratio
-    # (1 + cos(π t / T)) / (1 + cos(π (t-1) / T)).
-    return (1 + math.cos(math.pi * step / T_max)) / 2
-
-
-def cosine_annealing_lr(step: int, base_lr: float, eta_min: float, T_max: int) -> float:
-    r"""Learning rate of cosine annealing, in closed form.
-
-    .. math::
-        \eta_t = \eta_{\min} + (\eta_0 - \eta_{\min})\,
-        \frac{1}{2}\Bigl(1 + \cos\frac{\pi t}{T_{\max}}\Bigr)
-
-    Parameters
-    ----------
-    step : int
-        The step :math:`t`.
-    base_lr : float
-        The initial learning rate :math:`\eta_0`.
-    eta_min : float
-        The smallest learning rate :math:`\eta_{\min}`, reached at
-        :math:`t = T_{\max}`.
-    T_max : int
-        The number of steps :math:`T_{\max}` from the top to the bottom.
-
-    Returns
-    -------
-    float
-        The learning rate :math:`\eta_t`.
-    """
-    return eta_min + (base_lr - eta_min) * cosine_annealing_factor(step, T_max)
-
-
-def linear_warmup_factor(step: int, warmup_steps: int, start_factor: float = 1.0 / 3) -> float:
-    r"""Linear warm-up from ``start_factor`` to 1 in ``warmup_steps`` steps (Goyal et al., 2017).
-
-    .. math::
-        f(t) = \begin{cases}
-            f_0 + (1 - f_0)\, t / W & t < W \\
-            1 & t \ge W
-        \end{cases}
-
-    Parameters
-    ----------
-    step : int
-        The step :math:`t`.
-    warmup_steps : int
-        The length :math:`W` of the warm-up.
-    start_factor : float, default 1/3
-        The factor :math:`f_0` at step 0 (PyTorch ``LinearLR``'s default).
-
-    Returns
-    -------
-    float
-        The factor :math:`f(t)` that multiplies the initial learning rate.
-    """
-    if step >= warmup_steps:
-        return 1.0
-    return start_factor + (1 - start_factor) * step / warmup_steps
+__all__ = ["cyclic", "cyclic_geometry", "cyclic_lr", "cyclic_scale_fn", "cyclic_value"]
 
 
 def cyclic_geometry(
@@ -349,3 +206,47 @@ def cyclic_lr(
     if scale_fn is None:
         scale_fn, scale_mode = cyclic_scale_fn(mode, gamma)
     return cyclic_value(step, base_lr, max_lr, total_size, step_ratio, scale_fn, scale_mode)
+
+
+def cyclic(
+    low: float,
+    high: float,
+    step_size_up: float = 2000,
+    step_size_down: float | None = None,
+    mode: str = "triangular",
+    gamma: float = 1.0,
+) -> Schedule:
+    r"""Cyclical values as a schedule: ``cyclic_lr`` from ``low`` up to ``high`` and back.
+
+    With ``low`` and ``high`` as fractions of the initial learning rate it is a factor;
+    ``cyclic(0.1, 1.0, 5)`` times ``lr`` gives ``CyclicLR(base_lr=0.1·lr, max_lr=lr,
+    step_size_up=5)``'s learning rates.
+
+    Parameters
+    ----------
+    low, high : float
+        The bottom and the top of the cycle (``base_lr`` and ``max_lr`` of ``cyclic_lr``).
+    step_size_up, step_size_down, mode, gamma
+        The shape of the cycle and the amplitude policy, as in ``cyclic_lr``.
+
+    Returns
+    -------
+    Schedule
+        The value as a function of the step.
+
+    Raises
+    ------
+    ValueError
+        If the step sizes or ``mode`` are invalid.
+    """
+    cyclic_geometry(step_size_up, step_size_down)  # check the arguments now, not at step 0
+    cyclic_scale_fn(mode, gamma)
+    return partial(
+        cyclic_lr,
+        base_lr=low,
+        max_lr=high,
+        step_size_up=step_size_up,
+        step_size_down=step_size_down,
+        mode=mode,
+        gamma=gamma,
+    )
