@@ -1,26 +1,49 @@
-"""What every optnotes optimizer shares: option checks, the step loop and its state.
+r"""What every optnotes optimizer shares: option checks, the step loop, state and plumbing.
 
-Each optimizer module holds two things: a thin :class:`torch.optim.Optimizer`
-subclass that validates its arguments and keeps per-parameter state, and a
-plain function over tensors that performs the update and reads like the
-paper's pseudo-code. Its twin over lists of tensors, built from
-``torch._foreach_*`` operations, lives in :mod:`optnotes.optim.foreach`. The
-plumbing between a class and its two functions lives here, once.
+Each optimizer module holds one algorithm, in four parts, in this order:
+
+``<name>_step_``
+    The update of one tensor, the paper's pseudo-code in torch operations: the
+    code the book shows.
+``<name>_foreach_``
+    The same update of a list of tensors, built from ``torch._foreach_*``
+    operations (the multi-tensor path, ``foreach=True``).
+``<name>``
+    The functional form: one call over the lists of a param group that runs
+    one of the two, as ``foreach`` says.
+the class
+    A :class:`torch.optim.Optimizer` that validates its arguments, keeps the
+    state in torch's layout and, for each param group, calls ``<name>``.
+
+The contract between a class and its functions is torch's: in
+``torch/optim/adam.py``, ``Adam.step`` gathers the group's tensors and state,
+then calls ``adam(params, grads, exp_avgs, ..., beta1=..., foreach=...)``,
+which runs ``_single_tensor_adam`` or ``_multi_tensor_adam``. Here a class's
+:meth:`Optimizer._step_group` first prepares the state (:meth:`Optimizer._prepare_states`
+creates a parameter's buffers before its first step and advances every ``step``),
+then makes one call of its functional form with every argument named.
+labml.ai's template (``init_state(state, group, param)`` then
+``step_param(state, group, grad, param)``, once per parameter) reads as well
+for one path, but the multi-tensor path needs the whole group at once: the
+template would need a second method, and the hyper-parameters would be read
+out of the group twice. Torch's call serves both paths with one list of
+keywords, makes the functions usable without the class, and lets a reader put
+our files beside torch's. Its keywords are checked by Python: the update
+functions take their hyper-parameters keyword-only and without defaults, so a
+misspelt or forgotten one is a ``TypeError``, not a wrong number.
+
+The multi-tensor plumbing lives here too, once: splitting lists by device and
+dtype (:func:`by_device_and_dtype`), the ascent and L2 prologue
+(:func:`ascent_and_l2`), torch's rule for the default path, and with them every
+import from torch's private API.
 """
 
-from collections.abc import Callable
-from functools import partial
-from itertools import repeat
+from collections.abc import Iterator
 from typing import Any
 
 import torch
 from torch import Tensor
 from torch.optim.optimizer import _default_to_fused_or_foreach
-
-#: What :meth:`Optimizer._update_args` returns: the update functions' state
-#: arguments (one list over the params per argument, ``None`` for a buffer whose
-#: option is off) and their hyper-parameters (keyword arguments).
-UpdateArgs = tuple[list[list[Any] | None], dict[str, Any]]
 
 #: Options of ``torch.optim`` that select an implementation rather than an
 #: algorithm and that optnotes does not have: each may be left at its default
@@ -61,29 +84,85 @@ def new_step_counter() -> Tensor:
     return torch.tensor(0.0, dtype=dtype)
 
 
+def by_device_and_dtype(
+    tensor_lists: list[list[Tensor] | None],
+) -> Iterator[tuple[list[list[Tensor] | None], list[int]]]:
+    """Split parallel lists of tensors into groups of one device and dtype.
+
+    A foreach kernel needs its tensors on one device with one dtype, so every
+    ``<name>_foreach_`` function works group by group (in the code, a trailing
+    underscore marks one group's lists: ``params_``).
+
+    Parameters
+    ----------
+    tensor_lists : list of (list of torch.Tensor or None)
+        Lists of equal length, entry ``i`` of each belonging to parameter ``i``;
+        a list that is ``None`` (a buffer whose option is off) stays ``None``.
+
+    Yields
+    ------
+    lists : list of (list of torch.Tensor or None)
+        One group's entries of each list.
+    indices : list of int
+        The positions of the group's members in the input lists.
+    """
+    grouped = torch.optim.Optimizer._group_tensors_by_device_and_dtype(
+        [[] if tensors is None else tensors for tensors in tensor_lists], with_indices=True
+    )
+    for group_lists, indices in grouped.values():
+        yield (
+            [None if t is None else g for t, g in zip(tensor_lists, group_lists, strict=True)],
+            indices,
+        )
+
+
+def ascent_and_l2(
+    grads: list[Tensor], params: list[Tensor], weight_decay: float, maximize: bool
+) -> list[Tensor]:
+    r"""Return the gradients to step along: negated to maximize, plus the L2 term λθ.
+
+    The multi-tensor form of the first lines of every ``<name>_step_``
+    (``grad = -grad``, ``grad = grad.add(param, alpha=weight_decay)``), with
+    torch's operations. The given gradients are never written: a change makes a
+    new list first, which the caller may then overwrite.
+
+    Parameters
+    ----------
+    grads, params : list of torch.Tensor
+        The gradients :math:`g_t` and their parameters :math:`\theta`.
+    weight_decay : float
+        L2 penalty :math:`\lambda`.
+    maximize : bool
+        Ascend instead of descend.
+
+    Returns
+    -------
+    list of torch.Tensor
+        ``grads`` itself when nothing changes, otherwise a new list.
+    """
+    if maximize:
+        grads = torch._foreach_neg(grads)  # g ← −g (a new list, ours to overwrite)
+    if weight_decay != 0:
+        if maximize:
+            torch._foreach_add_(grads, params, alpha=weight_decay)  # g ← g + λθ
+        else:
+            grads = torch._foreach_add(grads, params, alpha=weight_decay)  # g ← g + λθ
+    return grads
+
+
 class Optimizer(torch.optim.Optimizer):
     """Base class of the optnotes optimizers.
 
     It adds to :class:`torch.optim.Optimizer` the step loop every optimizer
-    shares: collect the parameters that have a gradient, create and advance
-    their state, and hand them to one of the subclass's two update functions,
-    the readable per-tensor one (``adam_step_``, called once per parameter) or
-    the multi-tensor one (``adam_foreach_``, called once with lists), as the
-    group's ``foreach`` option says. It also refuses the implementation
-    options optnotes does not have (``fused``, ``capturable``,
-    ``differentiable``) with an error naming them, wherever they come from
-    (constructor, a param group, a loaded ``state_dict``).
+    shares: collect each group's parameters that have a gradient, choose the
+    group's path, and hand them to the subclass's :meth:`_step_group`. It also
+    refuses the implementation options optnotes does not have (``fused``,
+    ``capturable``, ``differentiable``) with an error naming them, wherever they
+    come from (constructor, a param group, a loaded ``state_dict``).
 
-    A subclass sets :attr:`_single_tensor_update` and
-    :attr:`_multi_tensor_update`, creates a parameter's state in
-    :meth:`_init_state`, and says in :meth:`_update_args` which state and
-    hyper-parameters the two functions take.
+    A subclass implements :meth:`_step_group` and, when it keeps state with a
+    step count, :meth:`_init_state`.
     """
-
-    #: ``update(param, grad, *state, **hyperparameters)``: the per-tensor update.
-    _single_tensor_update: Callable[..., Any]
-    #: ``update(params, grads, *state_lists, **hyperparameters)``: the multi-tensor update.
-    _multi_tensor_update: Callable[..., Any]
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a param group after checking it asks for nothing we do not implement.
@@ -154,29 +233,26 @@ class Optimizer(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            self._step_group(group)
+            params = [param for param in group["params"] if param.grad is not None]
+            if not params:
+                continue
+            grads = [param.grad for param in params]
+            if any(grad.is_sparse for grad in grads):
+                raise RuntimeError(
+                    f"optnotes.optim.{type(self).__name__} does not support sparse gradients"
+                )
+            self._step_group(group, params, grads, foreach=self._use_foreach(group, params))
         return loss
 
-    def _step_group(self, group: dict[str, Any]) -> None:
-        """Update the parameters of one group that have a gradient."""
-        params = [param for param in group["params"] if param.grad is not None]
-        if not params:
-            return
-        grads = [param.grad for param in params]
-        if any(grad.is_sparse for grad in grads):
-            raise RuntimeError(
-                f"optnotes.optim.{type(self).__name__} does not support sparse gradients"
-            )
-        state_lists, hyperparameters = self._update_args(group, params)
-        if self._use_foreach(group, params):
-            returned = self._multi_tensor_update(params, grads, *state_lists, **hyperparameters)
-        else:
-            # One call per parameter; an argument whose option is off (None) is None for
-            # each (repeat() is endless; zip stops at the end of params).
-            columns = [repeat(None) if values is None else values for values in state_lists]
-            update = partial(self._single_tensor_update, **hyperparameters)
-            returned = [update(*args) for args in zip(params, grads, *columns, strict=False)]
-        self._after_update(group, params, returned)
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor], *, foreach: bool
+    ) -> None:
+        """Update the parameters of one group that have a gradient.
+
+        Prepare their state, then call the functional form of the algorithm
+        with every argument by keyword and ``foreach=foreach``.
+        """
+        raise NotImplementedError
 
     def _use_foreach(self, group: dict[str, Any], params: list[Tensor]) -> bool:
         """Whether ``group`` takes the multi-tensor path.
@@ -190,8 +266,8 @@ class Optimizer(torch.optim.Optimizer):
             return group["foreach"]
         return _default_to_fused_or_foreach(params, differentiable=False, use_fused=False)[1]
 
-    def _states(self, group: dict[str, Any], params: list[Tensor]) -> list[dict[str, Any]]:
-        """Return the state of each param, created before its first step, step count advanced."""
+    def _prepare_states(self, group: dict[str, Any], params: list[Tensor]) -> list[dict[str, Any]]:
+        """Return the state of each param: created before its first step, step count advanced."""
         states = [self.state[param] for param in params]
         for param, state in zip(params, states, strict=True):
             if not state:
@@ -201,17 +277,5 @@ class Optimizer(torch.optim.Optimizer):
         return states
 
     def _init_state(self, group: dict[str, Any], param: Tensor) -> dict[str, Tensor]:
-        """Return the state of ``param`` before its first step."""
+        """Return the state of ``param`` before its first step (a ``step`` count and buffers)."""
         raise NotImplementedError
-
-    def _update_args(self, group: dict[str, Any], params: list[Tensor]) -> UpdateArgs:
-        """Return the update functions' arguments after ``params`` and their gradients.
-
-        First the state arguments, one list over ``params`` per argument
-        (``None`` for a buffer whose option is off), then the hyper-parameters
-        as keyword arguments.
-        """
-        raise NotImplementedError
-
-    def _after_update(self, group: dict[str, Any], params: list[Tensor], returned: Any) -> None:
-        """Keep what the update returned (a list over ``params``); by default nothing."""

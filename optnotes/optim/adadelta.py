@@ -19,10 +19,19 @@ update (when :math:`u_0 = 0`). PyTorch keeps a learning rate :math:`\eta`
 from collections.abc import Iterable
 from typing import Any
 
+import torch
 from torch import Tensor
 
-from ._base import Optimizer, UpdateArgs, as_float, check, check_lr, new_step_counter, zeros_like
-from .foreach import adadelta_foreach_
+from ._base import (
+    Optimizer,
+    as_float,
+    ascent_and_l2,
+    by_device_and_dtype,
+    check,
+    check_lr,
+    new_step_counter,
+    zeros_like,
+)
 
 
 def adadelta_step_(
@@ -41,24 +50,16 @@ def adadelta_step_(
 
     Parameters
     ----------
-    param : torch.Tensor
-        The parameter :math:`\theta`, updated in place.
-    grad : torch.Tensor
-        Its gradient :math:`g_t` (not modified).
+    param, grad, lr, weight_decay, maximize
+        As every update function takes them (see :mod:`optnotes.optim`).
     square_avg : torch.Tensor
         Running mean of squared gradients :math:`v_{t-1}`, updated in place.
     acc_delta : torch.Tensor
         Running mean of squared updates :math:`u_{t-1}`, updated in place.
-    lr : float
-        Learning rate :math:`\eta`.
     rho : float
         Decay rate of both running averages :math:`\rho`.
     eps : float
-        Term added for numerical stability :math:`\epsilon`.
-    weight_decay : float
-        Weight decay :math:`\lambda`.
-    maximize : bool
-        Ascend instead of descend.
+        Term inside both square roots, :math:`\epsilon`: it starts the first update.
     """
     if maximize:
         grad = -grad
@@ -73,18 +74,79 @@ def adadelta_step_(
     param.add_(delta, alpha=-lr)  # θ ← θ − ηΔ
 
 
-class Adadelta(Optimizer):
-    r"""Adadelta.
+def adadelta_foreach_(
+    params: list[Tensor],
+    grads: list[Tensor],
+    square_avgs: list[Tensor],
+    acc_deltas: list[Tensor],
+    *,
+    lr: float,
+    rho: float,
+    eps: float,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    r"""Apply :func:`adadelta_step_` to every tensor of ``params`` at once, in place.
 
-    A drop-in replacement for :class:`torch.optim.Adadelta`: same arguments,
-    defaults, errors, ``state_dict`` layout and numbers. The update is
-    :func:`adadelta_step_`, or :func:`~optnotes.optim.foreach.adadelta_foreach_`
-    on the multi-tensor path.
+    The operations and their order are those of torch's ``_multi_tensor_adadelta``.
 
     Parameters
     ----------
-    params : iterable
-        Parameters to optimize, or dicts defining parameter groups.
+    params, grads, square_avgs, acc_deltas : list
+        One entry per parameter, each as the singular argument of :func:`adadelta_step_`.
+    lr, rho, eps, weight_decay, maximize
+        As in :func:`adadelta_step_`.
+    """
+    for (params_, grads_, square_avgs_, acc_deltas_), _ in by_device_and_dtype(
+        [params, grads, square_avgs, acc_deltas]
+    ):
+        grads_ = ascent_and_l2(grads_, params_, weight_decay, maximize)
+
+        torch._foreach_mul_(square_avgs_, rho)  # v ← ρv
+        torch._foreach_addcmul_(square_avgs_, grads_, grads_, value=1 - rho)  # v ← ρv + (1−ρ)g²
+        std = torch._foreach_add(square_avgs_, eps)  # v + ε
+        torch._foreach_sqrt_(std)  # √(v + ε)
+        deltas = torch._foreach_add(acc_deltas_, eps)  # u + ε
+        torch._foreach_sqrt_(deltas)  # √(u + ε)
+        torch._foreach_div_(deltas, std)  # √(u + ε) / √(v + ε)
+        torch._foreach_mul_(deltas, grads_)  # Δ = √(u + ε) / √(v + ε) · g
+        torch._foreach_mul_(acc_deltas_, rho)  # u ← ρu
+        torch._foreach_addcmul_(acc_deltas_, deltas, deltas, value=1 - rho)  # u ← ρu + (1−ρ)Δ²
+        torch._foreach_add_(params_, deltas, alpha=-lr)  # θ ← θ − ηΔ
+
+
+def adadelta(
+    params: list[Tensor],
+    grads: list[Tensor],
+    square_avgs: list[Tensor],
+    acc_deltas: list[Tensor],
+    *,
+    foreach: bool,
+    **hyperparameters: Any,
+) -> None:
+    """Apply one Adadelta update to every tensor of ``params``, on the path ``foreach`` names.
+
+    :func:`adadelta_foreach_` once, or :func:`adadelta_step_` once per tensor. This is the
+    call :class:`Adadelta` makes (as torch's class calls ``torch.optim.adadelta.adadelta``):
+    the lists :func:`adadelta_foreach_` takes, then the hyper-parameters of both by keyword.
+    """
+    if foreach:
+        adadelta_foreach_(params, grads, square_avgs, acc_deltas, **hyperparameters)
+        return
+    for i, param in enumerate(params):
+        adadelta_step_(param, grads[i], square_avgs[i], acc_deltas[i], **hyperparameters)
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta.
+
+    A drop-in replacement for :class:`torch.optim.Adadelta` (see :mod:`optnotes.optim`). The
+    update is :func:`adadelta_step_`, or :func:`adadelta_foreach_` on the multi-tensor path.
+
+    Parameters
+    ----------
+    params, foreach, maximize, capturable, differentiable
+        As every optimizer takes them (see :mod:`optnotes.optim`).
     lr : float, default 1.0
         Factor :math:`\eta` applied to the update.
     rho : float, default 0.9
@@ -93,18 +155,7 @@ class Adadelta(Optimizer):
         :math:`\epsilon`, inside both square roots.
     weight_decay : float, default 0
         L2 penalty :math:`\lambda` added to the gradient.
-    foreach : bool or None, default None
-        Use the multi-tensor update; ``None`` picks it as torch does (when every
-        parameter is on a GPU).
-    capturable, differentiable
-        Implementation options of ``torch.optim.Adadelta``; only their
-        defaults are supported.
-    maximize : bool, default False
-        Maximize the objective instead of minimizing it.
     """
-
-    _single_tensor_update = staticmethod(adadelta_step_)
-    _multi_tensor_update = staticmethod(adadelta_foreach_)
 
     def __init__(
         self,
@@ -143,16 +194,19 @@ class Adadelta(Optimizer):
             "acc_delta": zeros_like(param),
         }
 
-    def _update_args(self, group: dict[str, Any], params: list[Tensor]) -> UpdateArgs:
-        states = self._states(group, params)
-        state_lists = [
-            [state["square_avg"] for state in states],
-            [state["acc_delta"] for state in states],
-        ]
-        return state_lists, {
-            "lr": as_float(group["lr"]),
-            "rho": group["rho"],
-            "eps": group["eps"],
-            "weight_decay": group["weight_decay"],
-            "maximize": group["maximize"],
-        }
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor], *, foreach: bool
+    ) -> None:
+        states = self._prepare_states(group, params)
+        adadelta(
+            params,
+            grads,
+            square_avgs=[state["square_avg"] for state in states],
+            acc_deltas=[state["acc_delta"] for state in states],
+            lr=as_float(group["lr"]),
+            rho=group["rho"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            maximize=group["maximize"],
+            foreach=foreach,
+        )

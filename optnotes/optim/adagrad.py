@@ -18,8 +18,15 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import Optimizer, UpdateArgs, as_float, check, check_lr, new_step_counter
-from .foreach import adagrad_foreach_
+from ._base import (
+    Optimizer,
+    as_float,
+    ascent_and_l2,
+    by_device_and_dtype,
+    check,
+    check_lr,
+    new_step_counter,
+)
 
 
 def adagrad_step_(
@@ -38,24 +45,16 @@ def adagrad_step_(
 
     Parameters
     ----------
-    param : torch.Tensor
-        The parameter :math:`\theta`, updated in place.
-    grad : torch.Tensor
-        Its gradient :math:`g_t` (not modified).
+    param, grad, lr, weight_decay, maximize
+        As every update function takes them (see :mod:`optnotes.optim`).
     state_sum : torch.Tensor
         Sum of squared gradients :math:`s_{t-1}`, updated in place.
     step : float
         The number :math:`t` of this step, starting at 1.
-    lr : float
-        Learning rate :math:`\eta`.
     lr_decay : float
         Learning-rate decay :math:`\delta`.
-    weight_decay : float
-        Weight decay :math:`\lambda`.
     eps : float
-        Term added for numerical stability :math:`\epsilon`.
-    maximize : bool
-        Ascend instead of descend.
+        Term added to :math:`\sqrt{s_t}` for numerical stability, :math:`\epsilon`.
     """
     if maximize:
         grad = -grad
@@ -68,20 +67,79 @@ def adagrad_step_(
     param.addcdiv_(grad, std, value=-clr)  # θ ← θ − ηₜ g / (√s + ε)
 
 
-class Adagrad(Optimizer):
-    r"""Adagrad.
+def adagrad_foreach_(
+    params: list[Tensor],
+    grads: list[Tensor],
+    state_sums: list[Tensor],
+    steps: list[float],
+    *,
+    lr: float,
+    lr_decay: float,
+    weight_decay: float,
+    eps: float,
+    maximize: bool,
+) -> None:
+    r"""Apply :func:`adagrad_step_` to every tensor of ``params`` at once, in place.
 
-    A drop-in replacement for :class:`torch.optim.Adagrad`: same arguments,
-    defaults, errors, ``state_dict`` layout and numbers. As in torch, the
-    state (``step`` and ``sum``) of every parameter is created by the
-    constructor, filled with ``initial_accumulator_value``. The update is
-    :func:`adagrad_step_`, or :func:`~optnotes.optim.foreach.adagrad_foreach_` on
-    the multi-tensor path.
+    The operations and their order are those of torch's ``_multi_tensor_adagrad``.
 
     Parameters
     ----------
-    params : iterable
-        Parameters to optimize, or dicts defining parameter groups.
+    params, grads, state_sums, steps : list
+        One entry per parameter, each as the singular argument of :func:`adagrad_step_`.
+    lr, lr_decay, weight_decay, eps, maximize
+        As in :func:`adagrad_step_`.
+    """
+    for (params_, grads_, state_sums_), indices in by_device_and_dtype([params, grads, state_sums]):
+        grads_owned = maximize or weight_decay != 0  # grads_ is our copy, free to overwrite
+        grads_ = ascent_and_l2(grads_, params_, weight_decay, maximize)
+
+        # −ηₜ = −η / (1 + (t−1)δ): no decay on step 1
+        minus_clr = [-lr / (1 + (steps[i] - 1) * lr_decay) for i in indices]
+        torch._foreach_addcmul_(state_sums_, grads_, grads_, value=1)  # s ← s + g²
+        std = torch._foreach_sqrt(state_sums_)  # √s
+        torch._foreach_add_(std, eps)  # √s + ε
+        if grads_owned:
+            torch._foreach_mul_(grads_, minus_clr)  # −ηₜ g
+        else:
+            grads_ = torch._foreach_mul(grads_, minus_clr)  # −ηₜ g
+        torch._foreach_addcdiv_(params_, grads_, std)  # θ ← θ − ηₜ g / (√s + ε)
+
+
+def adagrad(
+    params: list[Tensor],
+    grads: list[Tensor],
+    state_sums: list[Tensor],
+    steps: list[float],
+    *,
+    foreach: bool,
+    **hyperparameters: Any,
+) -> None:
+    """Apply one Adagrad update to every tensor of ``params``, on the path ``foreach`` names.
+
+    :func:`adagrad_foreach_` once, or :func:`adagrad_step_` once per tensor. This is the
+    call :class:`Adagrad` makes (as torch's class calls ``torch.optim.adagrad.adagrad``):
+    the lists :func:`adagrad_foreach_` takes, then the hyper-parameters of both by keyword.
+    """
+    if foreach:
+        adagrad_foreach_(params, grads, state_sums, steps, **hyperparameters)
+        return
+    for i, param in enumerate(params):
+        adagrad_step_(param, grads[i], state_sums[i], steps[i], **hyperparameters)
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad.
+
+    A drop-in replacement for :class:`torch.optim.Adagrad` (see :mod:`optnotes.optim`). As
+    in torch, the state (``step`` and ``sum``) of every parameter is created by the
+    constructor, filled with ``initial_accumulator_value``. The update is
+    :func:`adagrad_step_`, or :func:`adagrad_foreach_` on the multi-tensor path.
+
+    Parameters
+    ----------
+    params, foreach, maximize, differentiable, fused
+        As every optimizer takes them (see :mod:`optnotes.optim`).
     lr : float, default 1e-2
         Learning rate :math:`\eta`.
     lr_decay : float, default 0
@@ -92,18 +150,7 @@ class Adagrad(Optimizer):
         Starting value :math:`s_0` of the sum of squared gradients.
     eps : float, default 1e-10
         :math:`\epsilon`, added to :math:`\sqrt{s_t}`.
-    foreach : bool or None, default None
-        Use the multi-tensor update; ``None`` picks it as torch does (when every
-        parameter is on a GPU).
-    differentiable, fused
-        Implementation options of ``torch.optim.Adagrad``; only their defaults
-        are supported.
-    maximize : bool, default False
-        Maximize the objective instead of minimizing it.
     """
-
-    _single_tensor_update = staticmethod(adagrad_step_)
-    _multi_tensor_update = staticmethod(adagrad_foreach_)
 
     def __init__(
         self,
@@ -157,16 +204,19 @@ class Adagrad(Optimizer):
             for param in group["params"]:
                 self.state[param]["sum"].share_memory_()
 
-    def _update_args(self, group: dict[str, Any], params: list[Tensor]) -> UpdateArgs:
-        states = self._states(group, params)  # also for a param group added after construction
-        state_lists = [
-            [state["sum"] for state in states],
-            [state["step"].item() for state in states],
-        ]
-        return state_lists, {
-            "lr": as_float(group["lr"]),
-            "lr_decay": group["lr_decay"],
-            "weight_decay": group["weight_decay"],
-            "eps": group["eps"],
-            "maximize": group["maximize"],
-        }
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor], *, foreach: bool
+    ) -> None:
+        states = self._prepare_states(group, params)  # also for a group added after construction
+        adagrad(
+            params,
+            grads,
+            state_sums=[state["sum"] for state in states],
+            steps=[state["step"].item() for state in states],
+            lr=as_float(group["lr"]),
+            lr_decay=group["lr_decay"],
+            weight_decay=group["weight_decay"],
+            eps=group["eps"],
+            maximize=group["maximize"],
+            foreach=foreach,
+        )

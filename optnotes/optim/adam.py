@@ -22,8 +22,16 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import Optimizer, UpdateArgs, as_float, check, check_lr, new_step_counter, zeros_like
-from .foreach import adam_foreach_
+from ._base import (
+    Optimizer,
+    as_float,
+    ascent_and_l2,
+    by_device_and_dtype,
+    check,
+    check_lr,
+    new_step_counter,
+    zeros_like,
+)
 
 
 def adam_step_(
@@ -52,30 +60,22 @@ def adam_step_(
 
     Parameters
     ----------
-    param : torch.Tensor
-        The parameter :math:`\theta`, updated in place.
-    grad : torch.Tensor
-        Its gradient :math:`g_t` (not modified).
+    param, grad, lr, weight_decay, maximize
+        As every update function takes them (see :mod:`optnotes.optim`).
     exp_avg, exp_avg_sq : torch.Tensor
         The moments :math:`m_{t-1}` and :math:`v_{t-1}`, updated in place.
     max_exp_avg_sq : torch.Tensor or None
         AMSGrad's running maximum of :math:`v`, updated in place; ``None`` for plain Adam.
     step : float
         The number :math:`t` of this step, starting at 1.
-    lr : float
-        Learning rate :math:`\eta`.
     beta1 : float
         Decay rate of the first moment :math:`\beta_1`.
     beta2 : float
         Decay rate of the second moment :math:`\beta_2`.
     eps : float
-        Term added for numerical stability :math:`\epsilon`.
-    weight_decay : float
-        Weight decay :math:`\lambda`.
+        Term added to :math:`\sqrt{\hat v_t}` for numerical stability, :math:`\epsilon`.
     decoupled_weight_decay : bool
         Shrink the weights directly (AdamW) instead of adding :math:`\lambda\theta` to the gradient.
-    maximize : bool
-        Ascend instead of descend.
     """
     if maximize:
         grad = -grad
@@ -98,18 +98,110 @@ def adam_step_(
     param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)  # θ ← θ − η m̂ / (√v̂ + ε)
 
 
-class Adam(Optimizer):
-    r"""Adam, with optional AMSGrad and L2 or decoupled weight decay.
+def adam_foreach_(
+    params: list[Tensor],
+    grads: list[Tensor],
+    exp_avgs: list[Tensor],
+    exp_avg_sqs: list[Tensor],
+    max_exp_avg_sqs: list[Tensor] | None,
+    steps: list[float],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled_weight_decay: bool,
+    maximize: bool,
+) -> None:
+    r"""Apply :func:`adam_step_` to every tensor of ``params`` at once, in place.
 
-    A drop-in replacement for :class:`torch.optim.Adam`: same arguments,
-    defaults, errors, ``state_dict`` layout and numbers. The update is
-    :func:`adam_step_`, or :func:`~optnotes.optim.foreach.adam_foreach_` on the
-    multi-tensor path.
+    The operations and their order are those of torch's ``_multi_tensor_adam``.
 
     Parameters
     ----------
-    params : iterable
-        Parameters to optimize, or dicts defining parameter groups.
+    params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps : list
+        One entry per parameter, each as the singular argument of :func:`adam_step_`;
+        ``max_exp_avg_sqs`` is ``None`` for plain Adam.
+    lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, maximize
+        As in :func:`adam_step_`.
+    """
+    for (
+        params_,
+        grads_,
+        exp_avgs_,
+        exp_avg_sqs_,
+        max_exp_avg_sqs_,
+    ), indices in by_device_and_dtype([params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs]):
+        if weight_decay != 0 and decoupled_weight_decay:
+            torch._foreach_mul_(params_, 1 - lr * weight_decay)  # θ ← (1 − ηλ)θ   (AdamW)
+        l2 = 0.0 if decoupled_weight_decay else weight_decay
+        grads_ = ascent_and_l2(grads_, params_, l2, maximize)
+
+        torch._foreach_lerp_(exp_avgs_, grads_, 1 - beta1)  # m ← β₁m + (1−β₁)g
+        torch._foreach_mul_(exp_avg_sqs_, beta2)  # v ← β₂v
+        torch._foreach_addcmul_(exp_avg_sqs_, grads_, grads_, 1 - beta2)  # v ← β₂v + (1−β₂)g²
+        del grads_  # free a copy of the gradients before the next temporaries
+
+        bias_correction1 = [1 - beta1 ** steps[i] for i in indices]  # 1 − β₁ᵗ
+        bias_correction2 = [1 - beta2 ** steps[i] for i in indices]  # 1 − β₂ᵗ
+        step_sizes = [(lr / bc) * -1 for bc in bias_correction1]  # −η / (1 − β₁ᵗ)
+        if max_exp_avg_sqs_ is not None:  # AMSGrad: normalise by the largest v seen so far
+            torch._foreach_maximum_(max_exp_avg_sqs_, exp_avg_sqs_)
+        v = exp_avg_sqs_ if max_exp_avg_sqs_ is None else max_exp_avg_sqs_
+
+        denom = torch._foreach_sqrt(v)  # √v
+        torch._foreach_div_(denom, [bc**0.5 for bc in bias_correction2])  # √v / √(1 − β₂ᵗ)
+        torch._foreach_add_(denom, eps)  # √v̂ + ε
+        torch._foreach_addcdiv_(params_, exp_avgs_, denom, step_sizes)  # θ ← θ − η m̂ / (√v̂ + ε)
+
+
+def adam(
+    params: list[Tensor],
+    grads: list[Tensor],
+    exp_avgs: list[Tensor],
+    exp_avg_sqs: list[Tensor],
+    max_exp_avg_sqs: list[Tensor] | None,
+    steps: list[float],
+    *,
+    foreach: bool,
+    **hyperparameters: Any,
+) -> None:
+    """Apply one Adam update to every tensor of ``params``, on the path ``foreach`` names.
+
+    :func:`adam_foreach_` once, or :func:`adam_step_` once per tensor. This is the call
+    :class:`Adam` makes (as torch's class calls ``torch.optim.adam.adam``): the lists
+    :func:`adam_foreach_` takes, then the hyper-parameters of both by keyword.
+    """
+    if foreach:
+        adam_foreach_(
+            params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, **hyperparameters
+        )
+        return
+    for i, param in enumerate(params):
+        max_exp_avg_sq = None if max_exp_avg_sqs is None else max_exp_avg_sqs[i]
+        adam_step_(
+            param,
+            grads[i],
+            exp_avgs[i],
+            exp_avg_sqs[i],
+            max_exp_avg_sq,
+            steps[i],
+            **hyperparameters,
+        )
+
+
+class Adam(Optimizer):
+    r"""Adam, with optional AMSGrad and L2 or decoupled weight decay.
+
+    A drop-in replacement for :class:`torch.optim.Adam` (see :mod:`optnotes.optim`). The
+    update is :func:`adam_step_`, or :func:`adam_foreach_` on the multi-tensor path; as in
+    torch, ``foreach=None`` keeps the per-tensor path when ``lr`` is a tensor.
+
+    Parameters
+    ----------
+    params, foreach, maximize, capturable, differentiable, fused
+        As every optimizer takes them (see :mod:`optnotes.optim`).
     lr : float, default 1e-3
         Learning rate :math:`\eta`.
     betas : tuple of float, default (0.9, 0.999)
@@ -120,20 +212,9 @@ class Adam(Optimizer):
         Weight decay :math:`\lambda`.
     amsgrad : bool, default False
         Use the running maximum of :math:`v_t` (Reddi et al., 2018).
-    maximize : bool, default False
-        Maximize the objective instead of minimizing it.
     decoupled_weight_decay : bool, default False
         Decay the weights directly (AdamW) instead of through the gradient.
-    foreach : bool or None, default None
-        Use the multi-tensor update; ``None`` picks it as torch does (when every
-        parameter is on a GPU and ``lr`` is not a tensor).
-    capturable, differentiable, fused
-        Implementation options of ``torch.optim.Adam``; only their defaults are
-        supported.
     """
-
-    _single_tensor_update = staticmethod(adam_step_)
-    _multi_tensor_update = staticmethod(adam_foreach_)
 
     def __init__(
         self,
@@ -179,24 +260,29 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = zeros_like(param)
         return state
 
-    def _update_args(self, group: dict[str, Any], params: list[Tensor]) -> UpdateArgs:
-        states = self._states(group, params)
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor], *, foreach: bool
+    ) -> None:
+        states = self._prepare_states(group, params)
         beta1, beta2 = group["betas"]
-        state_lists = [
-            [state["exp_avg"] for state in states],
-            [state["exp_avg_sq"] for state in states],
-            [state["max_exp_avg_sq"] for state in states] if group["amsgrad"] else None,
-            [state["step"].item() for state in states],
-        ]
-        return state_lists, {
-            "lr": as_float(group["lr"]),
-            "beta1": as_float(beta1),
-            "beta2": as_float(beta2),
-            "eps": group["eps"],
-            "weight_decay": group["weight_decay"],
-            "decoupled_weight_decay": group["decoupled_weight_decay"],
-            "maximize": group["maximize"],
-        }
+        adam(
+            params,
+            grads,
+            exp_avgs=[state["exp_avg"] for state in states],
+            exp_avg_sqs=[state["exp_avg_sq"] for state in states],
+            max_exp_avg_sqs=(
+                [state["max_exp_avg_sq"] for state in states] if group["amsgrad"] else None
+            ),
+            steps=[state["step"].item() for state in states],
+            lr=as_float(group["lr"]),
+            beta1=as_float(beta1),
+            beta2=as_float(beta2),
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+            maximize=group["maximize"],
+            foreach=foreach,
+        )
 
     def _use_foreach(self, group: dict[str, Any], params: list[Tensor]) -> bool:
         if group["foreach"] is None and torch.is_tensor(group["lr"]):

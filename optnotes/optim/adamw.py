@@ -17,34 +17,18 @@ from .adam import Adam
 class AdamW(Adam):
     r"""Adam with decoupled weight decay.
 
-    A drop-in replacement for :class:`torch.optim.AdamW`: same arguments,
-    defaults (note ``weight_decay=1e-2``), errors, ``state_dict`` layout and
-    numbers. It is :class:`~optnotes.optim.adam.Adam` with ``decoupled_weight_decay=True``, always:
-    a checkpoint of a plain Adam loaded into it keeps decoupled decay, as in torch.
+    A drop-in replacement for :class:`torch.optim.AdamW` (see :mod:`optnotes.optim`; note
+    the default ``weight_decay=1e-2``). It is :class:`~optnotes.optim.adam.Adam` with
+    ``decoupled_weight_decay=True``, always: a checkpoint of a plain Adam loaded into it
+    keeps decoupled decay, as in torch.
 
     Parameters
     ----------
-    params : iterable
-        Parameters to optimize, or dicts defining parameter groups.
-    lr : float, default 1e-3
-        Learning rate :math:`\eta`.
-    betas : tuple of float, default (0.9, 0.999)
-        Decay rates :math:`(\beta_1, \beta_2)` of the first and second moments.
-    eps : float, default 1e-8
-        :math:`\epsilon`, added to :math:`\sqrt{\hat v_t}` for numerical stability.
+    params, lr, betas, eps, amsgrad, maximize, foreach, capturable, differentiable, fused
+        As in :class:`~optnotes.optim.adam.Adam`.
     weight_decay : float, default 1e-2
         Decoupled weight decay :math:`\lambda`: each step multiplies the weights by
         :math:`1-\eta\lambda`.
-    amsgrad : bool, default False
-        Use the running maximum of :math:`v_t`.
-    maximize : bool, default False
-        Maximize the objective instead of minimizing it.
-    foreach : bool or None, default None
-        Use the multi-tensor update; ``None`` picks it as torch does (when every
-        parameter is on a GPU and ``lr`` is not a tensor).
-    capturable, differentiable, fused
-        Implementation options of ``torch.optim.AdamW``; only their defaults are
-        supported.
     """
 
     def __init__(

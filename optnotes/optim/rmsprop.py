@@ -20,10 +20,19 @@ first steps are larger than later ones.
 from collections.abc import Iterable
 from typing import Any
 
+import torch
 from torch import Tensor
 
-from ._base import Optimizer, UpdateArgs, as_float, check, check_lr, new_step_counter, zeros_like
-from .foreach import rmsprop_foreach_
+from ._base import (
+    Optimizer,
+    as_float,
+    ascent_and_l2,
+    by_device_and_dtype,
+    check,
+    check_lr,
+    new_step_counter,
+    zeros_like,
+)
 
 
 def rmsprop_step_(
@@ -44,28 +53,20 @@ def rmsprop_step_(
 
     Parameters
     ----------
-    param : torch.Tensor
-        The parameter :math:`\theta`, updated in place.
-    grad : torch.Tensor
-        Its gradient :math:`g_t` (not modified).
+    param, grad, lr, weight_decay, maximize
+        As every update function takes them (see :mod:`optnotes.optim`).
     square_avg : torch.Tensor
         Running mean of squared gradients :math:`v_{t-1}`, updated in place.
     grad_avg : torch.Tensor or None
         Running mean of gradients :math:`\bar g_{t-1}` (centered variant), or ``None``.
     momentum_buffer : torch.Tensor or None
         Velocity :math:`b_{t-1}` (starts at zero), or ``None`` without momentum.
-    lr : float
-        Learning rate :math:`\eta`.
     alpha : float
         Smoothing constant of the running averages :math:`\alpha`.
     eps : float
-        Term added for numerical stability :math:`\epsilon`.
-    weight_decay : float
-        Weight decay :math:`\lambda`.
+        Term added to the root mean square for numerical stability, :math:`\epsilon`.
     momentum : float
         Momentum factor :math:`\mu`.
-    maximize : bool
-        Ascend instead of descend.
     """
     if maximize:
         grad = -grad
@@ -87,18 +88,90 @@ def rmsprop_step_(
         param.addcdiv_(grad, avg, value=-lr)  # θ ← θ − η g / (√v + ε)
 
 
-class RMSprop(Optimizer):
-    r"""RMSprop, optionally centered and with momentum.
+def rmsprop_foreach_(
+    params: list[Tensor],
+    grads: list[Tensor],
+    square_avgs: list[Tensor],
+    grad_avgs: list[Tensor] | None,
+    momentum_buffers: list[Tensor] | None,
+    *,
+    lr: float,
+    alpha: float,
+    eps: float,
+    weight_decay: float,
+    momentum: float,
+    maximize: bool,
+) -> None:
+    r"""Apply :func:`rmsprop_step_` to every tensor of ``params`` at once, in place.
 
-    A drop-in replacement for :class:`torch.optim.RMSprop`: same arguments,
-    defaults, errors, ``state_dict`` layout and numbers. The update is
-    :func:`rmsprop_step_`, or :func:`~optnotes.optim.foreach.rmsprop_foreach_` on
-    the multi-tensor path.
+    The operations and their order are those of torch's ``_multi_tensor_rmsprop``.
 
     Parameters
     ----------
-    params : iterable
-        Parameters to optimize, or dicts defining parameter groups.
+    params, grads, square_avgs, grad_avgs, momentum_buffers : list
+        One entry per parameter, each as the singular argument of :func:`rmsprop_step_`.
+        ``grad_avgs`` is ``None`` unless centered, ``momentum_buffers`` without momentum.
+    lr, alpha, eps, weight_decay, momentum, maximize
+        As in :func:`rmsprop_step_`.
+    """
+    for (params_, grads_, square_avgs_, grad_avgs_, bufs), _ in by_device_and_dtype(
+        [params, grads, square_avgs, grad_avgs, momentum_buffers]
+    ):
+        grads_ = ascent_and_l2(grads_, params_, weight_decay, maximize)
+
+        torch._foreach_mul_(square_avgs_, alpha)  # v ← αv
+        torch._foreach_addcmul_(square_avgs_, grads_, grads_, value=1 - alpha)  # v ← αv + (1−α)g²
+        if grad_avgs_ is not None:
+            torch._foreach_lerp_(grad_avgs_, grads_, 1 - alpha)  # ḡ ← αḡ + (1−α)g
+            avg = torch._foreach_addcmul(square_avgs_, grad_avgs_, grad_avgs_, value=-1)  # v − ḡ²
+            torch._foreach_sqrt_(avg)  # √(v − ḡ²)
+        else:
+            avg = torch._foreach_sqrt(square_avgs_)  # √v
+        torch._foreach_add_(avg, eps)  # ε outside the square root
+
+        if bufs is not None:
+            torch._foreach_mul_(bufs, momentum)  # b ← μb
+            torch._foreach_addcdiv_(bufs, grads_, avg)  # b ← μb + g / (√v + ε)
+            torch._foreach_add_(params_, bufs, alpha=-lr)  # θ ← θ − ηb
+        else:
+            torch._foreach_addcdiv_(params_, grads_, avg, value=-lr)  # θ ← θ − η g / (√v + ε)
+
+
+def rmsprop(
+    params: list[Tensor],
+    grads: list[Tensor],
+    square_avgs: list[Tensor],
+    grad_avgs: list[Tensor] | None,
+    momentum_buffers: list[Tensor] | None,
+    *,
+    foreach: bool,
+    **hyperparameters: Any,
+) -> None:
+    """Apply one RMSprop update to every tensor of ``params``, on the path ``foreach`` names.
+
+    :func:`rmsprop_foreach_` once, or :func:`rmsprop_step_` once per tensor. This is the
+    call :class:`RMSprop` makes (as torch's class calls ``torch.optim.rmsprop.rmsprop``):
+    the lists :func:`rmsprop_foreach_` takes, then the hyper-parameters of both by keyword.
+    """
+    if foreach:
+        rmsprop_foreach_(params, grads, square_avgs, grad_avgs, momentum_buffers, **hyperparameters)
+        return
+    for i, param in enumerate(params):
+        grad_avg = None if grad_avgs is None else grad_avgs[i]
+        momentum_buffer = None if momentum_buffers is None else momentum_buffers[i]
+        rmsprop_step_(param, grads[i], square_avgs[i], grad_avg, momentum_buffer, **hyperparameters)
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop, optionally centered and with momentum.
+
+    A drop-in replacement for :class:`torch.optim.RMSprop` (see :mod:`optnotes.optim`). The
+    update is :func:`rmsprop_step_`, or :func:`rmsprop_foreach_` on the multi-tensor path.
+
+    Parameters
+    ----------
+    params, foreach, maximize, capturable, differentiable
+        As every optimizer takes them (see :mod:`optnotes.optim`).
     lr : float, default 1e-2
         Learning rate :math:`\eta`.
     alpha : float, default 0.99
@@ -111,18 +184,7 @@ class RMSprop(Optimizer):
         Momentum factor :math:`\mu`.
     centered : bool, default False
         Normalise by the estimated standard deviation of the gradient.
-    foreach : bool or None, default None
-        Use the multi-tensor update; ``None`` picks it as torch does (when every
-        parameter is on a GPU).
-    capturable, differentiable
-        Implementation options of ``torch.optim.RMSprop``; only their defaults
-        are supported.
-    maximize : bool, default False
-        Maximize the objective instead of minimizing it.
     """
-
-    _single_tensor_update = staticmethod(rmsprop_step_)
-    _multi_tensor_update = staticmethod(rmsprop_foreach_)
 
     def __init__(
         self,
@@ -166,18 +228,23 @@ class RMSprop(Optimizer):
             state["grad_avg"] = zeros_like(param)  # ḡ₀ = 0
         return state
 
-    def _update_args(self, group: dict[str, Any], params: list[Tensor]) -> UpdateArgs:
-        states = self._states(group, params)
-        state_lists = [
-            [state["square_avg"] for state in states],
-            [state["grad_avg"] for state in states] if group["centered"] else None,
-            [state["momentum_buffer"] for state in states] if group["momentum"] > 0 else None,
-        ]
-        return state_lists, {
-            "lr": as_float(group["lr"]),
-            "alpha": group["alpha"],
-            "eps": group["eps"],
-            "weight_decay": group["weight_decay"],
-            "momentum": group["momentum"],
-            "maximize": group["maximize"],
-        }
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor], *, foreach: bool
+    ) -> None:
+        states = self._prepare_states(group, params)
+        rmsprop(
+            params,
+            grads,
+            square_avgs=[state["square_avg"] for state in states],
+            grad_avgs=[state["grad_avg"] for state in states] if group["centered"] else None,
+            momentum_buffers=(
+                [state["momentum_buffer"] for state in states] if group["momentum"] > 0 else None
+            ),
+            lr=as_float(group["lr"]),
+            alpha=group["alpha"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum=group["momentum"],
+            maximize=group["maximize"],
+            foreach=foreach,
+        )

@@ -16,10 +16,10 @@ dampening :math:`\tau` and weight decay :math:`\lambda`:
 from collections.abc import Iterable
 from typing import Any
 
+import torch
 from torch import Tensor
 
-from ._base import Optimizer, UpdateArgs, as_float, check, check_lr
-from .foreach import sgd_foreach_
+from ._base import Optimizer, as_float, ascent_and_l2, by_device_and_dtype, check, check_lr
 
 
 def sgd_step_(
@@ -38,24 +38,16 @@ def sgd_step_(
 
     Parameters
     ----------
-    param : torch.Tensor
-        The parameter :math:`\theta`, updated in place.
-    grad : torch.Tensor
-        Its gradient :math:`g_t` (not modified).
+    param, grad, lr, weight_decay, maximize
+        As every update function takes them (see :mod:`optnotes.optim`).
     momentum_buffer : torch.Tensor or None
         The velocity :math:`b_{t-1}`, updated in place; ``None`` on the first step.
-    lr : float
-        Learning rate :math:`\eta`.
     momentum : float
         Momentum factor :math:`\mu`.
     dampening : float
         Dampening of the gradient's share :math:`\tau`.
-    weight_decay : float
-        Weight decay :math:`\lambda`.
     nesterov : bool
         Use Nesterov momentum.
-    maximize : bool
-        Ascend instead of descend.
 
     Returns
     -------
@@ -77,18 +69,95 @@ def sgd_step_(
     return momentum_buffer
 
 
-class SGD(Optimizer):
-    r"""Stochastic gradient descent, optionally with (Nesterov) momentum.
+def sgd_foreach_(
+    params: list[Tensor],
+    grads: list[Tensor],
+    momentum_buffers: list[Tensor | None] | None,
+    *,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    weight_decay: float,
+    nesterov: bool,
+    maximize: bool,
+) -> list[Tensor | None] | None:
+    r"""Apply :func:`sgd_step_` to every tensor of ``params`` at once, in place.
 
-    A drop-in replacement for :class:`torch.optim.SGD`: same arguments,
-    defaults, errors, ``state_dict`` layout and numbers. The update is
-    :func:`sgd_step_`, or :func:`~optnotes.optim.foreach.sgd_foreach_` on the
-    multi-tensor path.
+    The operations and their order are those of torch's ``_multi_tensor_sgd``.
+    Unlike torch's, Nesterov momentum leaves the gradients unchanged (torch adds
+    the velocity to ``param.grad`` in place).
 
     Parameters
     ----------
-    params : iterable
-        Parameters to optimize, or dicts defining parameter groups.
+    params, grads, momentum_buffers : list
+        One entry per parameter, each as the singular argument of :func:`sgd_step_`;
+        ``momentum_buffers`` is ``None`` without momentum.
+    lr, momentum, dampening, weight_decay, nesterov, maximize
+        As in :func:`sgd_step_`.
+
+    Returns
+    -------
+    list of torch.Tensor or None
+        ``momentum_buffers``, with each ``None`` replaced by the new velocity.
+    """
+    for (params_, grads_, bufs), indices in by_device_and_dtype([params, grads, momentum_buffers]):
+        grads_owned = maximize or weight_decay != 0  # grads_ is our copy, free to overwrite
+        grads_ = ascent_and_l2(grads_, params_, weight_decay, maximize)
+        if momentum != 0:
+            if any(buf is None for buf in bufs):  # a first step for some: loop, as torch does
+                for i, (buf, grad) in enumerate(zip(bufs, grads_, strict=True)):
+                    if buf is None:
+                        bufs[i] = momentum_buffers[indices[i]] = grad.clone()  # b₁ = g₁
+                    else:
+                        buf.mul_(momentum).add_(grad, alpha=1 - dampening)  # b ← μb + (1−τ)g
+            else:
+                torch._foreach_mul_(bufs, momentum)  # b ← μb
+                torch._foreach_add_(bufs, grads_, alpha=1 - dampening)  # b ← μb + (1−τ)g
+            if not nesterov:
+                grads_ = bufs  # d = b
+            elif grads_owned:
+                torch._foreach_add_(grads_, bufs, alpha=momentum)  # d = g + μb
+            else:
+                grads_ = torch._foreach_add(grads_, bufs, alpha=momentum)  # d = g + μb
+        torch._foreach_add_(params_, grads_, alpha=-lr)  # θ ← θ − η d
+    return momentum_buffers
+
+
+def sgd(
+    params: list[Tensor],
+    grads: list[Tensor],
+    momentum_buffers: list[Tensor | None] | None,
+    *,
+    foreach: bool,
+    **hyperparameters: Any,
+) -> list[Tensor | None] | None:
+    """Apply one SGD update to every tensor of ``params``, on the path ``foreach`` names.
+
+    :func:`sgd_foreach_` once, or :func:`sgd_step_` once per tensor. This is the call
+    :class:`SGD` makes (as torch's class calls ``torch.optim.sgd.sgd``): the lists
+    :func:`sgd_foreach_` takes, then the hyper-parameters of both by keyword. Returns
+    ``momentum_buffers`` as :func:`sgd_foreach_` does.
+    """
+    if foreach:
+        return sgd_foreach_(params, grads, momentum_buffers, **hyperparameters)
+    for i, param in enumerate(params):
+        buffer = None if momentum_buffers is None else momentum_buffers[i]
+        buffer = sgd_step_(param, grads[i], buffer, **hyperparameters)
+        if momentum_buffers is not None:
+            momentum_buffers[i] = buffer
+    return momentum_buffers
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    A drop-in replacement for :class:`torch.optim.SGD` (see :mod:`optnotes.optim`). The
+    update is :func:`sgd_step_`, or :func:`sgd_foreach_` on the multi-tensor path.
+
+    Parameters
+    ----------
+    params, foreach, maximize, differentiable, fused
+        As every optimizer takes them (see :mod:`optnotes.optim`).
     lr : float, default 1e-3
         Learning rate :math:`\eta`.
     momentum : float, default 0
@@ -99,18 +168,7 @@ class SGD(Optimizer):
         L2 penalty :math:`\lambda` added to the gradient.
     nesterov : bool, default False
         Use Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
-    maximize : bool, default False
-        Maximize the objective instead of minimizing it.
-    foreach : bool or None, default None
-        Use the multi-tensor update; ``None`` picks it as torch does (when every
-        parameter is on a GPU).
-    differentiable, fused
-        Implementation options of ``torch.optim.SGD``; only their defaults are
-        supported.
     """
-
-    _single_tensor_update = staticmethod(sgd_step_)
-    _multi_tensor_update = staticmethod(sgd_foreach_)
 
     def __init__(
         self,
@@ -146,24 +204,28 @@ class SGD(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _update_args(self, group: dict[str, Any], params: list[Tensor]) -> UpdateArgs:
-        # Plain SGD keeps no state at all (torch's state_dict stays empty); with
-        # momentum, a param's velocity is created by its first step (None before).
-        has_momentum = group["momentum"] != 0
-        buffers = [self.state[p].get("momentum_buffer") for p in params] if has_momentum else None
-        return [buffers], {
-            "lr": as_float(group["lr"]),
-            "momentum": group["momentum"],
-            "dampening": group["dampening"],
-            "weight_decay": group["weight_decay"],
-            "nesterov": group["nesterov"],
-            "maximize": group["maximize"],
-        }
-
-    def _after_update(
-        self, group: dict[str, Any], params: list[Tensor], buffers: list[Tensor | None]
+    def _step_group(
+        self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor], *, foreach: bool
     ) -> None:
-        # Both update functions return the velocities, new ones included.
-        if group["momentum"] != 0:
-            for param, buffer in zip(params, buffers, strict=True):
+        # No state to prepare: plain SGD keeps none (torch's state_dict stays empty),
+        # and a velocity is created by its param's first step (None before it).
+        has_momentum = group["momentum"] != 0
+        momentum_buffers = sgd(
+            params,
+            grads,
+            momentum_buffers=(
+                [self.state[param].get("momentum_buffer") for param in params]
+                if has_momentum
+                else None
+            ),
+            lr=as_float(group["lr"]),
+            momentum=group["momentum"],
+            dampening=group["dampening"],
+            weight_decay=group["weight_decay"],
+            nesterov=group["nesterov"],
+            maximize=group["maximize"],
+            foreach=foreach,
+        )
+        if has_momentum:
+            for param, buffer in zip(params, momentum_buffers, strict=True):
                 self.state[param]["momentum_buffer"] = buffer

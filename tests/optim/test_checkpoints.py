@@ -1,0 +1,88 @@
+"""state_dict: a run saved and resumed equals a run never stopped, across classes and paths."""
+
+import copy
+
+import pytest
+import torch
+
+import optnotes.optim
+
+from .cases import (
+    NAMES,
+    assert_same_params,
+    assert_same_state,
+    build,
+    checkpoint_cases,
+    make_mixed_params,
+    make_pair,
+    make_params,
+    mixed_step,
+    param_groups,
+    run,
+)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("direction", ["ours->ours", "torch->ours", "ours->torch"])
+def test_resume_from_state_dict(name, direction):
+    """Stop after 10 steps, save, load into a fresh optimizer, go on: same as never stopping."""
+    kwargs = checkpoint_cases()[name]
+    (ours, ours_p), (reference, ref_p) = make_pair(name, kwargs, torch.float32)
+    # The uninterrupted reference is torch's optimizer; parity makes it ours too.
+    writer_is_torch = direction == "torch->ours"
+    writer, writer_p = (reference, ref_p) if writer_is_torch else (ours, ours_p)
+    run(writer, writer_p, 10)
+    checkpoint = copy.deepcopy(writer.state_dict())
+    resumed_p = [p.detach().clone().requires_grad_() for p in writer_p]
+    reader_module = torch.optim if direction == "ours->torch" else optnotes.optim
+    reader = getattr(reader_module, name)(param_groups(resumed_p, (1.0, 1.0)), **kwargs)
+    reader.load_state_dict(checkpoint)  # also restores the two groups' learning rates
+
+    if not writer_is_torch:
+        run(reference, ref_p, 10)
+    run(reference, ref_p, 10, start=10)
+    run(reader, resumed_p, 10, start=10)
+    assert_same_params(resumed_p, ref_p)
+    assert_same_state(reader, reference)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("first", "then"), [(True, False), (False, True)])
+def test_checkpoint_moves_between_paths(name, first, then):
+    """A checkpoint written on one path resumes on the other, as torch's does."""
+    kwargs = checkpoint_cases()[name]
+    writer_p, reference_p = make_mixed_params(), make_mixed_params()
+    writer = build(optnotes.optim, name, writer_p, {**kwargs, "foreach": first})
+    reference = build(torch.optim, name, reference_p, {**kwargs, "foreach": first})
+    for t in range(10):
+        mixed_step(writer, writer_p, t)
+        mixed_step(reference, reference_p, t)
+    checkpoint = copy.deepcopy(writer.state_dict())
+    reader_p = [p.detach().clone().requires_grad_() for p in writer_p]
+    reader = build(optnotes.optim, name, reader_p, kwargs)
+    reader.load_state_dict(checkpoint)
+    for opt in (reader, reference):
+        for group in opt.param_groups:
+            group["foreach"] = then  # loading restored the writer's choice
+    for t in range(10, 20):
+        mixed_step(reader, reader_p, t)
+        mixed_step(reference, reference_p, t)
+    for a, b in zip(reader_p, reference_p, strict=True):
+        assert torch.equal(a, b)
+    assert_same_state(reader, reference)
+
+
+def test_adamw_keeps_decoupled_decay_when_loading_an_adam_checkpoint():
+    params = make_params(torch.float32)
+    adam = torch.optim.Adam(params, weight_decay=0.1)
+    adamw = optnotes.optim.AdamW(params)
+    adamw.load_state_dict(adam.state_dict())
+    assert adamw.param_groups[0]["decoupled_weight_decay"] is True
+
+
+def test_adagrad_creates_state_in_constructor():
+    params = make_params(torch.float32)
+    optimizer = optnotes.optim.Adagrad(params, initial_accumulator_value=0.5)
+    for p in params:
+        assert torch.equal(optimizer.state[p]["sum"], torch.full_like(p, 0.5))
+        assert optimizer.state[p]["step"].item() == 0
