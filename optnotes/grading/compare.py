@@ -91,7 +91,7 @@ def first_mismatch(
     mine, expected : torch.Tensor
         The student's tensor and the reference's, of the same shape.
     rtol, atol : float
-        Relative and absolute tolerance, as in :func:`torch.isclose`.
+        Relative and absolute tolerance, as in ``torch.isclose``.
     equal_nan : bool, default False
         Whether NaN in both places counts as agreement.
 
@@ -114,7 +114,7 @@ def first_row_difference(
 ) -> tuple[int, int] | None:
     """Row and column of the first entry where two tables of numbers differ.
 
-    Rows are compared up to the shorter table's length; entries as :func:`math.isclose`
+    Rows are compared up to the shorter table's length; entries as ``math.isclose``
     does, with ``rel_tol=rtol`` and ``abs_tol=atol``.
 
     Parameters

@@ -1,7 +1,7 @@
 """Check a student's learning-rate scheduler against the reference, step by step.
 
 Both schedulers drive the same throw-away optimizer through
-:func:`optnotes.lr_scheduler.iter_lr_sequence`, the helper the book plots schedules with;
+:func:`~optnotes.lr_scheduler.sequence.iter_lr_sequence`, the helper the book plots schedules with;
 the learning rates of every param group after construction and after every ``step()``
 are compared. A sequence that is the reference's shifted by one step, or right for the
 first param group only, gets a hint.

@@ -2,7 +2,7 @@ r"""Cyclical learning rates (Smith, 2017) in closed form: a triangle wave with a
 
 ``cyclic_value`` is the wave between any two values, ``cyclic_lr`` the learning rate with
 ``CyclicLR``'s arguments, and the factory ``cyclic`` the same as a
-:data:`~optnotes.lr_scheduler.schedules.base.Schedule`. ``CyclicLR`` evaluates this
+schedule (see :mod:`~optnotes.lr_scheduler.schedules.base`). ``CyclicLR`` evaluates this
 closed form at every step (it is not recursive), for the learning rate and, the other
 way round, for the momentum.
 """
@@ -231,7 +231,7 @@ def cyclic(
 
     Returns
     -------
-    Schedule
+    callable
         The value as a function of the step.
 
     Raises

@@ -3,7 +3,7 @@ r"""Decays in closed form: step, exponential and cosine, as functions and as sch
 Each formula is written once, here, as a function of the step and the
 hyper-parameters (``step_factor``, ``exponential_factor``, ``cosine_annealing_factor``,
 ``cosine_annealing_lr``). The factories ``step``, ``exponential`` and ``cosine`` fix the
-hyper-parameters and return the :data:`~optnotes.lr_scheduler.schedules.base.Schedule`
+hyper-parameters and return the schedule (see :mod:`~optnotes.lr_scheduler.schedules.base`)
 :math:`t \mapsto f(t)`.
 
 The schedulers ``StepLR``, ``ExponentialLR`` and ``CosineAnnealingLR`` do not
@@ -162,7 +162,7 @@ def step(step_size: int, gamma: float = 0.1) -> Schedule:
 
     Returns
     -------
-    Schedule
+    callable
         :math:`t \mapsto \gamma^{\lfloor t / s \rfloor}`.
 
     Raises
@@ -184,7 +184,7 @@ def exponential(gamma: float) -> Schedule:
 
     Returns
     -------
-    Schedule
+    callable
         :math:`t \mapsto \gamma^t`.
     """
     return partial(exponential_factor, gamma=gamma)
@@ -210,7 +210,7 @@ def cosine(T_max: int, eta_min_ratio: float = 0.0) -> Schedule:
 
     Returns
     -------
-    Schedule
+    callable
         The cosine factor :math:`f`, from 1 at :math:`t = 0` to :math:`r` at
         :math:`t = T_{\max}`.
 

@@ -40,7 +40,7 @@ def constant(value: float = 1.0) -> Schedule:
 
     Returns
     -------
-    Schedule
+    callable
         The constant as a function of the step.
     """
     return partial(_constant, value=value)
@@ -72,7 +72,7 @@ def linear(start: float, end: float, steps: int) -> Schedule:
 
     Returns
     -------
-    Schedule
+    callable
         The ramp as a function of the step.
 
     Raises
@@ -102,7 +102,7 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
 
     Parameters
     ----------
-    schedules : sequence of Schedule
+    schedules : sequence of callable
         The schedules :math:`g_0, \dots, g_K`.
     boundaries : sequence of int
         The steps :math:`b_1 \le \dots \le b_K` at which :math:`g_1, \dots, g_K` take
@@ -111,7 +111,7 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
 
     Returns
     -------
-    Schedule
+    callable
         The joined schedule.
 
     Raises
@@ -139,7 +139,7 @@ def warmup(schedule: Schedule, warmup_steps: int, start_factor: float = 1.0 / 3)
 
     Parameters
     ----------
-    schedule : Schedule
+    schedule : callable
         The schedule after the warm-up, e.g. ``cosine(T_max)``; it should start at 1.
     warmup_steps : int
         The length :math:`W` of the warm-up.
@@ -148,7 +148,7 @@ def warmup(schedule: Schedule, warmup_steps: int, start_factor: float = 1.0 / 3)
 
     Returns
     -------
-    Schedule
+    callable
         The warm-up followed by ``schedule``.
     """
     return join([linear(start_factor, 1.0, warmup_steps), schedule], [warmup_steps])
