@@ -53,7 +53,7 @@ def adadelta_step_(
     param, grad, lr, weight_decay, maximize
         As every update function takes them (see :mod:`optnotes.optim`).
     square_avg : torch.Tensor
-        Running mean of squared gradients :math:`v_{t-1}`, updated in place.
+        Running mean :math:`v_{t-1}` of squared gradients (decay :math:`\rho`), updated in place.
     acc_delta : torch.Tensor
         Running mean of squared updates :math:`u_{t-1}`, updated in place.
     rho : float

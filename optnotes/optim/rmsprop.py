@@ -56,7 +56,7 @@ def rmsprop_step_(
     param, grad, lr, weight_decay, maximize
         As every update function takes them (see :mod:`optnotes.optim`).
     square_avg : torch.Tensor
-        Running mean of squared gradients :math:`v_{t-1}`, updated in place.
+        Running mean :math:`v_{t-1}` of squared gradients, updated in place.
     grad_avg : torch.Tensor or None
         Running mean of gradients :math:`\bar g_{t-1}` (centered variant), or ``None``.
     momentum_buffer : torch.Tensor or None
