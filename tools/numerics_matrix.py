@@ -10,7 +10,8 @@ once per profile:
 native                    this machine's default kernels, one thread per notebook
 scalar kernels            ``ATEN_CPU_CAPABILITY=default``: no SIMD in ATEN's kernels
 avx2 kernels              ``ATEN_CPU_CAPABILITY=avx2`` (only where the CPU has more)
-two threads               ``OMP_NUM_THREADS=2``: other reduction orders
+two threads               ``OMP_NUM_THREADS=2``: other reduction orders (half as many
+                          notebooks at once, so the cores are not oversubscribed)
 seed offset N             ``OPTNOTES_SEED=N``: other weights, splits, batches, noise
 ========================  =========================================================
 
@@ -54,6 +55,8 @@ def run_profile(name: str, env: dict[str, str], notebooks: list[str], jobs: int)
     """Execute the notebooks under one profile; return per-notebook outcome and time."""
     report = OUT / f"{name.replace(' ', '-')}.xml"
     environment = {**os.environ, "OMP_NUM_THREADS": "1", **env}
+    # as many threads in all as there are cores: notebooks of several threads run fewer at once
+    jobs = max(1, jobs // int(environment["OMP_NUM_THREADS"]))
     command = [
         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", str(jobs),
         "--nbmake", "--nbmake-kernel=python3", "--nbmake-timeout=300",
