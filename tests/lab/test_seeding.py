@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from optnotes import seeding
+from optnotes.lab import seeding
 from optnotes.lab.data import adding_problem, digits, regression
 from optnotes.lab.models import RNNRegressor, mlp
 from optnotes.lab.training import fit
