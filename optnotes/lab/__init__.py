@@ -2,15 +2,15 @@
 
 Installed with the extra ``optnotes[lab]`` (matplotlib, scikit-learn, tqdm, IPython,
 pandas); ``optnotes.optim``, ``optnotes.lr_scheduler``, ``optnotes.clip`` and
-``optnotes.grading`` need none of it.
+``optnotes.grading`` need   none of it.
 
-========================  ==============================================================
-``device``                ``best_device()`` (CUDA, then MPS, then CPU) and ``describe_device``
-``seeding``               the one seed source: every draw honours ``OPTNOTES_SEED``
-``data``, ``models``      the digits, synthetic regression, the adding problem; MLP and RNN
-``problems``              two-dimensional test functions and trajectories on them
-``training``              ``fit`` and its ``History``
-``experiments``           the runs chapters share: parity, digits training, seed statistics
-``plotting``, ``display`` figures, source listings, numbers glued into the prose
-========================  ==============================================================
+==========================  ==============================================================
+``device``                  ``best_device()`` (CUDA, then MPS, then CPU) and ``describe_device``
+``seeding``                 the one seed source: every draw honours ``OPTNOTES_SEED``
+``data``, ``models``        the digits, synthetic regression, the adding problem; MLP and RNN
+``problems``                two-dimensional test functions and trajectories on them
+``training``                ``fit`` and its ``History``
+``experiments``             the runs chapters share: parity, digits training, seed statistics
+``plotting``, ``display``   figures, source listings, numbers glued into the prose
+==========================  ==============================================================
 """
