@@ -6,6 +6,7 @@ computed (:func:`glue`): the rendered page states what that build computed.
 
 import inspect
 import numbers
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -14,7 +15,36 @@ from IPython.display import Code
 T = TypeVar("T")
 
 
-def show_source(obj: Callable | type) -> Code:
+class Source(Code):
+    """Highlighted Python source whose long lines wrap instead of scrolling.
+
+    The package's lines carry the formula they compute as a comment at the right, so
+    they run up to 100 characters: wider than a page's text column. In HTML each line
+    is its own element with a hanging indent, and the book's stylesheet
+    (``book/_static/optnotes.css``, class ``optnotes-source``) wraps a long line under
+    itself, so the comment stays in view without horizontal scrolling.
+    """
+
+    def _repr_html_(self) -> str:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+
+        formatter = HtmlFormatter(cssclass="highlight optnotes-source", linespans="source-line")
+        body = highlight(self.data, PythonLexer(), formatter)
+        body = re.sub(r'<span id="source-line-\d+">', '<span class="source-line">', body)
+        # JupyterLab shows the output without the book's stylesheet: carry the wrapping,
+        # and colours that apply there only (the site keeps its theme's, dark mode too)
+        rules = (
+            ".optnotes-source pre { white-space: pre-wrap; overflow-wrap: anywhere; }"
+            " .optnotes-source .source-line { display: block; padding-left: 4ch;"
+            " text-indent: -4ch; }"
+        )
+        colours = formatter.get_style_defs(".jp-OutputArea-output .optnotes-source")
+        return f"<style>{rules}\n{colours}</style>{body}"
+
+
+def show_source(obj: Callable | type) -> Source:
     """Return the source code of a function or class, syntax-highlighted for a notebook.
 
     The book's chapters display the functions that implement each update
@@ -27,10 +57,11 @@ def show_source(obj: Callable | type) -> Code:
 
     Returns
     -------
-    IPython.display.Code
-        Rendered with highlighting by Jupyter and by the book's HTML build.
+    Source
+        Rendered with highlighting by Jupyter and by the book's HTML build; long lines
+        wrap under themselves rather than scroll.
     """
-    return Code(inspect.getsource(obj), language="python")
+    return Source(inspect.getsource(obj), language="python")
 
 
 def glue(name: str, value: T) -> T:

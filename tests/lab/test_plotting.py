@@ -1,21 +1,27 @@
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 import pytest
 import torch
 
 from optnotes.lab.plotting import (
+    MIN_FONT_PT,
     STYLE,
     plot_heatmap,
     plot_history,
     plot_lr_schedules,
+    plot_seeds,
     plot_trajectories,
+    series_styles,
     style,
 )
-from optnotes.lab.problems import ROSENBROCK, run_trajectory
+from optnotes.lab.problems import QUADRATIC, ROSENBROCK, run_trajectory
 from optnotes.lab.training import History
 
 
@@ -100,12 +106,38 @@ def test_history_panels_follow_the_records():
         lr.get_lines()[0].get_xydata(), [[1, 0.1], [2, 0.1], [3, 0.05], [4, 0.05]]
     )
     assert len(loss.get_lines()) == 3  # per batch, epoch means, validation
-    assert [t.get_text() for t in loss.get_legend().get_texts()] == [
+    (legend,) = fig.legends  # above the panels, never over the curves
+    assert [t.get_text() for t in legend.get_texts()] == [
         "batch",
         "train (epoch mean)",
         "validation",
     ]
     np.testing.assert_array_equal(accuracy.get_lines()[1].get_ydata(), [0.45, 0.65])
+    # two panels per row, so each stays legible at the page's width
+    assert {round(ax.get_position().x0, 2) for ax in fig.axes} == {
+        round(loss.get_position().x0, 2),
+        round(accuracy.get_position().x0, 2),
+    }
+    assert fig.get_figwidth() <= 7
+
+
+def test_history_smooths_the_batch_loss_and_logs_learning_rates_spanning_decades():
+    steps = np.arange(1, 101)
+    history = History(
+        steps={
+            "step": steps.tolist(),
+            "loss": np.where(steps % 2 == 0, 1.0, 3.0).tolist(),
+            "lr": np.where(steps <= 50, 0.1, 0.001).tolist(),
+        },
+        epochs={},
+    )
+    fig = plot_history(history, metrics=["loss", "lr"], smooth=10)
+    loss_ax, lr_ax = fig.axes
+    smoothed = loss_ax.get_lines()[0].get_ydata()
+    np.testing.assert_allclose(smoothed[9:], 2.0)  # alternating 1, 3: mean 2 over 10
+    assert lr_ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match="smooth"):
+        plot_history(history, smooth=0)
 
 
 def test_history_leaves_out_metrics_nobody_recorded():
@@ -121,7 +153,7 @@ def test_several_histories_share_panels_with_one_colour_each():
     assert len(set(colors[3:])) == 1
     assert colors[0] != colors[3]
     labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
-    assert labels == ["small lr", "large lr"]
+    assert labels == ["small lr", "large lr", "batch", "train (epoch mean)", "validation"]
 
 
 def test_unknown_metric_is_refused():
@@ -141,6 +173,61 @@ def test_heatmap_marks_diverged_cells_and_labels_the_rest():
     assert isinstance(image.norm, matplotlib.colors.LogNorm)
     assert (image.norm.vmin, image.norm.vmax) == (0.01, 0.5)
     assert len(ax.figure.axes) == 2  # the heatmap and its colour bar
+
+
+def test_compared_heatmaps_share_one_colour_scale():
+    values = np.array([[0.5, 0.2], [0.1, 0.05]])
+    ax = plot_heatmap(values, ["a", "b"], [1, 2], vmin=0.01, vmax=1.0)
+    (image,) = ax.get_images()
+    assert (image.norm.vmin, image.norm.vmax) == (0.01, 1.0)
+    with pytest.raises(ValueError, match="vmin"):
+        plot_heatmap(values, ["a", "b"], [1, 2], vmin=1.0, vmax=0.1)
+    with pytest.raises(ValueError, match="vmin"):
+        plot_heatmap(values, ["a", "b"], [1, 2], vmin=0.0, vmax=1.0)
+
+
+def test_seeds_are_drawn_one_by_one_with_their_mean():
+    ax = plot_seeds({"constant": [1.0, 2.0, 3.0], "cosine": [0.5, 0.7]}, ylabel="loss")
+    points, mean_and_error = ax.get_lines()[0], ax.get_lines()[1]
+    np.testing.assert_array_equal(points.get_ydata(), [1.0, 2.0, 3.0])
+    assert mean_and_error.get_ydata()[0] == pytest.approx(2.0)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["constant", "cosine"]
+    with pytest.raises(ValueError, match="cosine"):
+        plot_seeds({"cosine": []})
+
+
+def test_series_styles_differ_in_colour_line_style_and_marker():
+    styles = series_styles(7)
+    for first, second in itertools.combinations(styles, 2):
+        assert sum(first[key] != second[key] for key in first) >= 2
+
+
+def test_trajectories_differ_in_style_and_short_paths_are_on_top():
+    problem = QUADRATIC
+    long = np.array([[-1.5, 1.5], [0.0, 0.0]])
+    short = np.array([[-1.5, 1.5], [-1.4, 1.4]])
+    ax = plot_trajectories(problem, {"fast": long, "slow": short})
+    fast, slow = (line for line in ax.get_lines() if line.get_label() in ("fast", "slow"))
+    assert fast.get_linestyle() != slow.get_linestyle()
+    assert fast.get_marker() != slow.get_marker()
+    assert slow.get_zorder() > fast.get_zorder()
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: plot_history(_history()).axes[0],
+        lambda: plot_heatmap(np.array([[0.5, np.nan]]), ["a"], [1, 2]),
+        lambda: plot_seeds({"a": [1.0, 2.0]}),
+        lambda: plot_lr_schedules({"a": [0.1, 0.01]}),
+        lambda: plot_trajectories(QUADRATIC, {"a": np.zeros((3, 2))}),
+    ],
+)
+def test_no_text_is_smaller_than_the_books_minimum(draw):
+    fig = draw().figure
+    fig.canvas.draw()
+    sizes = [text.get_fontsize() for text in fig.findobj(matplotlib.text.Text) if text.get_text()]
+    assert min(sizes) >= MIN_FONT_PT
 
 
 def test_heatmap_linear_colours_and_nonpositive_values():
