@@ -22,13 +22,22 @@ export OMP_NUM_THREADS ?= 1
 # here, not on a reader's laptop. `make numerics` runs more profiles.
 PERTURBED ?= OPTNOTES_SEED=5 ATEN_CPU_CAPABILITY=default
 
-.PHONY: book test lint numerics executed browser clean
+.PHONY: book book-without-solutions test lint numerics executed browser clean
 
 book: $(READY) executed
 	$(PYTHON) -m pytest -n $(JOBS) $(NBMAKE) --overwrite $(EXECUTED)/book
 	$(VENV)/bin/jupyter-book build --all $(EXECUTED) -W -n --keep-going
 	rm -rf _build/html && mkdir -p _build && cp -r $(SITE) _build/html
 	@echo "The book is in _build/html (open _build/html/index.html)."
+
+# The site without the exercises' solutions, for students (from the executed book).
+book-without-solutions: $(READY)
+	test -d $(EXECUTED)/book || $(MAKE) book
+	rm -rf _students && cp -r $(EXECUTED) _students && rm -rf _students/_build
+	$(PYTHON) tools/strip_solutions.py _students/book
+	$(VENV)/bin/jupyter-book build --all _students -W -n --keep-going
+	rm -rf _build/students && mkdir -p _build && cp -r _students/_build/html _build/students
+	@echo "The book without solutions is in _build/students."
 
 test: $(READY) lint executed browser
 	$(PYTHON) -m pytest -n $(JOBS) $(NBMAKE) --overwrite tests $(EXECUTED)/book
@@ -43,9 +52,11 @@ lint: $(READY)
 numerics: $(READY)
 	$(PYTHON) tools/numerics_matrix.py --jobs $(JOBS)
 
-# A fresh copy of the book to execute: notebooks, table of contents, the stored
-# benchmark results the appendix reads, and the configuration with execution off.
+# A fresh copy of the book to execute: notebooks (their install cell first brought in
+# step with the repository _config.yml names), table of contents, the stored benchmark
+# results the appendix reads, and the configuration with execution off.
 executed:
+	$(PYTHON) tools/install_cell.py
 	rm -rf $(EXECUTED) && mkdir -p $(EXECUTED)/benchmarks
 	cp -r book _toc.yml $(EXECUTED)/
 	cp -r benchmarks/results $(EXECUTED)/benchmarks/
@@ -62,4 +73,4 @@ browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 clean:
-	rm -rf _build $(EXECUTED) .pytest_cache .hypothesis
+	rm -rf _build $(EXECUTED) _students .pytest_cache .hypothesis
