@@ -25,27 +25,48 @@ import nbformat
 SOLUTION = re.compile(
     r"^(?P<fence>`{3,}|:{3,})\{solution\}.*?^(?P=fence)[ \t]*$\n?", re.MULTILINE | re.DOTALL
 )
-GATE_START = re.compile(r"^(`{3,}|:{3,})\{solution-start\}", re.MULTILINE)
-GATE_END = re.compile(r"^(`{3,}|:{3,})\{solution-end\}", re.MULTILINE)
+# the directives that open and close a gated solution, each with its closing fence
+GATE_START = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution-start\}", re.MULTILINE)
+GATE_END = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{solution-end\}.*?^(?P=fence)[ \t]*$\n?",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def _with_source(cell: nbformat.NotebookNode, source: str) -> list[nbformat.NotebookNode]:
+    """``cell`` holding ``source`` instead, or nothing if that is blank."""
+    if not source.strip():
+        return []
+    cell.source = source
+    return [cell]
 
 
 def strip(notebook: nbformat.NotebookNode) -> int:
-    """Remove every solution from ``notebook`` in place; return how many there were."""
+    """Remove every solution from ``notebook`` in place; return how many there were.
+
+    Text before a ``{solution-start}`` or after a ``{solution-end}`` in the same Markdown
+    cell (the exercise itself, say) stays.
+    """
     kept, removed, inside = [], 0, False
     for cell in notebook.cells:
-        markdown = cell.cell_type == "markdown"
-        if markdown and GATE_START.search(cell.source):
-            if inside:
-                raise ValueError("a {solution-start} inside another gated solution")
+        source = cell.source if cell.cell_type == "markdown" else ""
+        if not inside:
+            start = GATE_START.search(source)
+            if start is None:
+                if cell.cell_type == "markdown":
+                    cell.source, count = SOLUTION.subn("", cell.source)
+                    removed += count
+                kept.append(cell)
+                continue
             inside, removed = True, removed + 1
-        if inside:
-            if markdown and GATE_END.search(cell.source):
-                inside = False
-            continue
-        if markdown:
-            cell.source, count = SOLUTION.subn("", cell.source)
-            removed += count
-        kept.append(cell)
+            before, source = SOLUTION.subn("", source[: start.start()])[0], source[start.end() :]
+            kept += _with_source(nbformat.from_dict(dict(cell)), before)
+        end = GATE_END.search(source)
+        if end is not None:
+            inside = False
+            if GATE_START.search(source[end.end() :]):
+                raise ValueError("two gated solutions in one cell")
+            kept += _with_source(cell, source[end.end() :])
     if inside:
         raise ValueError("a {solution-start} without its {solution-end}")
     notebook.cells = kept

@@ -2,7 +2,7 @@
 
 Installed with the extra ``optnotes[lab]`` (matplotlib, scikit-learn, tqdm, IPython,
 pandas); ``optnotes.optim``, ``optnotes.lr_scheduler``, ``optnotes.clip`` and
-``optnotes.grading`` need   none of it.
+``optnotes.grading`` need none of it.
 
 ==========================  ==============================================================
 ``device``                  ``best_device()`` (CUDA, then MPS, then CPU) and ``describe_device``
@@ -11,6 +11,9 @@ pandas); ``optnotes.optim``, ``optnotes.lr_scheduler``, ``optnotes.clip`` and
 ``problems``                two-dimensional test functions and trajectories on them
 ``training``                ``fit`` and its ``History``
 ``experiments``             the runs chapters share: parity, digits training, seed statistics
+``noisy_quadratic``          the noisy quadratic model, where schedules provably matter
 ``plotting``, ``display``   figures, source listings, numbers glued into the prose
+``interactive``             figures with sliders that work on the static site
+``tables``                  results over seeds as tables
 ==========================  ==============================================================
 """
