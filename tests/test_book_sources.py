@@ -52,3 +52,79 @@ def test_shared_experiments_are_not_copied_into_chapters(notebook):
 
 # That every {glue:text} in the prose names a value the run glued is checked by the book's
 # build: Sphinx warns of a missing key, and the build treats warnings as errors (-W).
+
+
+# A notebook opened outside the repository (Colab, a download) installs optnotes first,
+# from the repository that _config.yml names (tools/install_cell.py writes the cell).
+def test_install_cell_comes_first_and_names_the_configured_repository(notebook):
+    from tools.install_cell import install_source
+
+    first = json.loads(notebook.read_text())["cells"][0]
+    assert first["cell_type"] == "code"
+    assert "".join(first["source"]) == install_source(), "run python tools/install_cell.py"
+    assert "remove-cell" in first["metadata"].get("tags", [])
+
+
+# Every chapter opens with what the reader will be able to do and what to read first,
+# and closes with a summary of its results before the exercises.
+def test_chapter_states_objectives_prerequisites_and_summary(notebook):
+    markdown = _cells(notebook, "markdown")
+    assert markdown[0].lstrip().startswith("# "), "the title comes first"
+    opening = markdown[1]
+    assert "{admonition} Learning objectives" in opening
+    assert "{admonition} Prerequisites" in opening
+    headings = [line for cell in markdown for line in cell.splitlines() if line.startswith("## ")]
+    assert "## Summary" in headings
+    if "## Exercises" in headings:
+        assert headings.index("## Summary") < headings.index("## Exercises")
+
+
+EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise(?:-start)?\}.*?\n:label: (\S+)", re.M)
+SOLUTION_OF = re.compile(r"^(`{3,}|:{3,})\{solution(?:-start)?\} (\S+)", re.M)
+
+
+def test_every_exercise_has_a_solution(notebook):
+    text = "\n".join(_cells(notebook, "markdown"))
+    exercises = [label for _, label in EXERCISE.findall(text)]
+    solved = [label for _, label in SOLUTION_OF.findall(text)]
+    assert len(exercises) == len(set(exercises)), "exercise labels are unique"
+    assert sorted(exercises) == sorted(solved), "every exercise has exactly one solution"
+    assert "Exercise" not in "\n".join(
+        line for line in text.splitlines() if line.startswith("#") and "Exercises" not in line
+    ), "exercises are {exercise} directives, not headings"
+
+
+def test_exercise_labels_are_unique_across_the_book():
+    labels = [
+        label
+        for path in NOTEBOOKS
+        for _, label in EXERCISE.findall("\n".join(_cells(path, "markdown")))
+    ]
+    assert len(labels) == len(set(labels))
+
+
+def test_student_copy_keeps_the_exercises_and_drops_every_solution(notebook):
+    import nbformat
+
+    from tools.strip_solutions import strip
+
+    stripped = nbformat.read(notebook, as_version=4)
+    strip(stripped)
+    markdown = "\n".join(c.source for c in stripped.cells if c.cell_type == "markdown")
+    original = "\n".join(_cells(notebook, "markdown"))
+    assert EXERCISE.findall(markdown) == EXERCISE.findall(original)
+    assert not SOLUTION_OF.findall(markdown)
+    assert "{solution-end}" not in markdown
+
+
+# Text in figures stays legible at the page's width (the site tests measure it): no
+# notebook sets a font smaller than the book's smallest.
+def test_no_font_smaller_than_the_books_minimum(notebook):
+    from optnotes.lab.plotting import MIN_FONT_PT
+
+    sizes = [
+        float(size)
+        for cell in _cells(notebook, "code")
+        for size in re.findall(r"\b(?:fontsize|size|labelsize)\s*=\s*([0-9.]+)", cell)
+    ]
+    assert all(size >= MIN_FONT_PT for size in sizes), sizes
