@@ -11,7 +11,8 @@ native                    this machine's default kernels, one thread per noteboo
 scalar kernels            ``ATEN_CPU_CAPABILITY=default``: no SIMD in ATEN's kernels
 avx2 kernels              ``ATEN_CPU_CAPABILITY=avx2`` (only where the CPU has more)
 two threads               ``OMP_NUM_THREADS=2``: other reduction orders (half as many
-                          notebooks at once, so the cores are not oversubscribed)
+                          notebooks at once, so the cores are not oversubscribed;
+                          ``OMP_WAIT_POLICY=PASSIVE``, so idle threads do not spin)
 seed offset N             ``OPTNOTES_SEED=N``: other weights, splits, batches, noise
 ========================  =========================================================
 
@@ -42,7 +43,8 @@ def profiles(seeds: list[int]) -> dict[str, dict[str, str]]:
     found = {
         "native": {},
         "scalar kernels": {"ATEN_CPU_CAPABILITY": "default"},
-        "two threads": {"OMP_NUM_THREADS": "2"},
+        # passive waiting: a spinning idle thread on a busy machine costs 10x, not a new order
+        "two threads": {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"},
     }
     if torch.backends.cpu.get_cpu_capability() not in ("AVX2", "DEFAULT"):
         found["avx2 kernels"] = {"ATEN_CPU_CAPABILITY": "avx2"}

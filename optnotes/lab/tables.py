@@ -43,7 +43,7 @@ def per_seed(
     results : dict
         ``(setting, seed)`` to the run's measurements, a dict of column name to value.
         Every run should measure the same quantities; a missing one is ``NaN``.
-    names : pair of str
+    names : tuple of str
         Names of the two index levels.
 
     Returns
@@ -123,9 +123,9 @@ def over_seeds(
     table : pandas.DataFrame
         One row per run, as from :func:`per_seed`, with the setting in index level
         ``level``.
-    centre : {"mean", "median"}
+    centre : {'mean', 'median'}
         What each cell shows first.
-    spread : {"std", "sem", "range"}
+    spread : {'std', 'sem', 'range'}
         The spread of the seeds: sample standard deviation, standard error of the mean,
         or the smallest and largest value.
     digits : int or dict
