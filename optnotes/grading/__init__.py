@@ -1,13 +1,16 @@
 """Check students' optimizers, schedulers and clipping functions against the reference.
 
 ``check_optimizer``, ``check_scheduler`` and ``check_clip`` return a ``Report``: print
-it in a notebook, or call ``report.assert_ok()`` in a test. ``SkeletonOptimizer`` is a
-base class to hand out, and ``MUTANTS`` holds optimizers with typical bugs.
+it in a notebook, call ``report.assert_ok()`` in a test, or use ``report.score`` for
+partial credit. ``SkeletonOptimizer`` is a base class to hand out, and ``MUTANTS`` holds
+hand-ins for "find the bug" exercises, under names that do not give the bug away.
 
 One module per job: ``optimizers``, ``schedulers`` and ``clipping`` each hold a check,
-its default settings and how it runs the two sides; ``compare`` what they share (which
-settings to run, tolerances, the first difference), ``problem`` the random problem,
-``hints`` the advice, ``report`` the result.
+its default settings and how it runs the two sides; ``problem`` the random problem,
+``runs`` one run of an optimizer with the traps that catch hidden bugs, ``roundoff``
+the tolerance measured from the reference's own round-off, ``agreement`` the comparison
+of two runs, ``diagnosis`` what a difference depends on, ``hints`` the advice,
+``compare`` what the three checks share, ``report`` the result.
 """
 
 from optnotes.grading.clipping import check_clip

@@ -1,4 +1,4 @@
-"""What the three checks share: which settings to run, the tolerances, and the comparison.
+"""What the three checks share: the reference by name, the settings to run, the comparison.
 
 Each check (:mod:`~optnotes.grading.optimizers`, :mod:`~optnotes.grading.schedulers`,
 :mod:`~optnotes.grading.clipping`) runs the student's code and the reference in several
@@ -10,6 +10,7 @@ entry of a table of numbers (:func:`first_row_difference`).
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 import torch
@@ -20,12 +21,64 @@ Settings = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 """One setting of the hyper-parameters, several, or ``None`` for the check's defaults."""
 
 
+def resolve(
+    reference: Any, namespace: ModuleType, is_valid: Callable[[Any], bool], what: str
+) -> Any:
+    """Return the reference: ``reference`` itself, or the object of that name in ``namespace``.
+
+    Names are matched without regard to case (``"adamw"`` is ``AdamW``).
+
+    Parameters
+    ----------
+    reference : str or object
+        A name, or the reference itself.
+    namespace : module
+        Where names are looked up, e.g. ``torch.optim``.
+    is_valid : callable
+        Which objects of ``namespace`` count as references.
+    what : str
+        What a reference is, for the error message: ``"optimizer"``.
+
+    Returns
+    -------
+    object
+        The reference.
+
+    Raises
+    ------
+    ValueError
+        If no valid object of ``namespace`` has that name; the message lists the names.
+    TypeError
+        If ``reference`` is neither a name nor callable.
+    """
+    if not isinstance(reference, str):
+        if not callable(reference):
+            raise TypeError(
+                f"reference must be the name of a {what} or a {what} itself, "
+                f"not {type(reference).__name__}"
+            )
+        return reference
+    names = {
+        name.lower(): name
+        for name in dir(namespace)
+        if not name.startswith("_") and is_valid(getattr(namespace, name))
+    }
+    name = names.get(reference.lower())
+    if name is None:
+        valid = ", ".join(sorted(names.values(), key=str.lower))
+        raise ValueError(
+            f"reference: {namespace.__name__} has no {what} named {reference!r}; "
+            f"valid names: {valid}"
+        )
+    return getattr(namespace, name)
+
+
 def settings_to_run(
     kwargs: Settings,
     defaults: list[dict[str, Any]] | None,
     student: Callable[..., Any],
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Return the settings to run, and labels of default settings the student cannot take.
+) -> tuple[list[dict[str, Any]], list[CaseResult]]:
+    """Return the settings to run, and failures for default settings the student cannot take.
 
     Parameters
     ----------
@@ -34,13 +87,14 @@ def settings_to_run(
     defaults : list of dict or None
         The check's default settings for the reference, ``None`` if it has none.
     student : callable
-        The student's class or function; default settings with arguments it does not
-        take are left out (and listed), settings given explicitly are always run.
+        The student's class or function. A default setting with an argument it does
+        not take is a failure (the reference takes it); settings given explicitly are
+        always run, so a teacher who asks for fewer arguments lists the settings.
 
     Returns
     -------
-    tuple of (list of dict, list of str)
-        The settings to run and the labels of the default settings left out.
+    tuple of (list of dict, list of CaseResult)
+        The settings to run, and a failed case for each default setting that cannot.
 
     Raises
     ------
@@ -53,27 +107,29 @@ def settings_to_run(
         return [dict(setting) for setting in kwargs], []
     if defaults is None:
         raise ValueError("there are no default settings for this reference: pass kwargs")
-    return (
-        [dict(s) for s in defaults if accepts(student, s)],
-        [label(s) for s in defaults if not accepts(student, s)],
-    )
+    runnable = [dict(s) for s in defaults if accepts(student, s)]
+    missing = [
+        CaseResult(label(s), f"your code does not take the argument(s) {', '.join(names)}")
+        for s in defaults
+        if (names := missing_arguments(student, s))
+    ]
+    return runnable, missing
+
+
+def missing_arguments(fn: Callable[..., Any], names: Mapping[str, Any]) -> list[str]:
+    """Return the keyword arguments in ``names`` that ``fn`` (function or class) does not take."""
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # no signature to read: let the call decide
+        return []
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return []
+    return [name for name in names if name not in parameters]
 
 
 def accepts(fn: Callable[..., Any], names: Mapping[str, Any]) -> bool:
     """Whether ``fn`` (a function or class) takes keyword arguments of these names."""
-    try:
-        parameters = inspect.signature(fn).parameters
-    except (TypeError, ValueError):  # no signature to read: let the call decide
-        return True
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return True
-    return all(name in parameters for name in names)
-
-
-def tolerances(dtype: torch.dtype, rtol: float | None, atol: float | None) -> tuple[float, float]:
-    """Return ``(rtol, atol)``, filling in defaults for ``dtype``: tight in float64."""
-    default_rtol, default_atol = (1e-9, 1e-12) if dtype == torch.float64 else (1e-5, 1e-7)
-    return (default_rtol if rtol is None else rtol, default_atol if atol is None else atol)
+    return not missing_arguments(fn, names)
 
 
 def first_mismatch(
@@ -153,11 +209,9 @@ def name_of(obj: Any) -> str:
 
 def reference_name(reference: str | Any, resolved: Any, namespace: str) -> str:
     """``'torch.optim.Adam'`` for a reference given by name, else the object's own name."""
-    return f"{namespace}.{reference}" if isinstance(reference, str) else name_of(resolved)
+    return f"{namespace}.{resolved.__name__}" if isinstance(reference, str) else name_of(resolved)
 
 
-def make_report(
-    title: str, cases: list[CaseResult], hints: list[str], skipped: list[str]
-) -> Report:
+def make_report(title: str, cases: list[CaseResult], hints: list[str]) -> Report:
     """Assemble the report, each hint once and in the order first given."""
-    return Report(title, cases, list(dict.fromkeys(hints)), skipped)
+    return Report(title, cases, list(dict.fromkeys(hints)))

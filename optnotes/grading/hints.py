@@ -1,17 +1,29 @@
-"""Guess the cause of a difference from its pattern, and phrase it as advice.
+r"""Advice for what the diagnosis finds, and the first steps that typical mistakes take.
 
-The checker collects :class:`Evidence` about the first difference between a
-student's optimizer and the reference: at which step it appears, whether the
-student's update is the reference's times a constant, whether only the second param
-group is affected, and which hyper-parameter, switched off, makes it disappear. Each
-common mistake leaves a typical pattern; :func:`optimizer_hints` maps patterns to
-advice. The advice is a guess: it points to the place to look, not to the fix.
+A hint is given only when the evidence singles out its cause (see
+:mod:`~optnotes.grading.diagnosis`): a trap or a hyper-parameter whose switching off makes
+the difference disappear, an argument whose value makes no difference, or a first step
+that equals, on every element and in two settings of the hyper-parameters, the first step
+of exactly one known mistake. :data:`FIRST_STEPS` holds those first steps: for each
+algorithm, its correct first update and the updates of its classic mistakes, computed
+from the gradient :math:`g` at the starting point :math:`\theta` (every state starts at
+zero, :math:`t = 1`). Advice points to the place to look, in one or two sentences.
 """
 
-import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+import torch
+
+__all__ = [
+    "ADVICE",
+    "FIRST_STEPS",
+    "SWITCH_OFF",
+    "error_hints",
+    "family_of",
+    "ignored_argument_advice",
+    "switch_off_advice",
+]
 
 FAMILIES = {"SGD", "Adam", "RMSprop", "Adagrad", "Adadelta"}
 """Algorithms the hints know; ``AdamW`` belongs to ``Adam``."""
@@ -23,6 +35,9 @@ ADVICE = {
     ),
     "bias_correction_m": "The first moment is not bias-corrected: m̂ = m / (1 - β1^t).",
     "bias_correction_v": "The second moment is not bias-corrected: v̂ = v / (1 - β2^t).",
+    "v_uses_beta1": (
+        "The second moment's running mean uses β2, the first moment's β1: v ← β2·v + (1 - β2)·g²."
+    ),
     "rmsprop_bias_correction": (
         "RMSprop has no bias correction: divide by √v + ε, v the plain running mean of g²."
     ),
@@ -54,6 +69,10 @@ ADVICE = {
     "eps_RMSprop": "ε goes outside the square root: g / (√v + ε).",
     "eps_Adagrad": "ε goes outside the square root: g / (√sum + ε).",
     "eps_Adadelta": "Adadelta puts ε inside both square roots: √(u + ε) / √(v + ε) · g.",
+    "adadelta_swapped": (
+        "Adadelta's update is √(u + ε) / √(v + ε) · g: the running mean u of squared "
+        "updates goes above, the running mean v of squared gradients below."
+    ),
     "amsgrad": (
         "AMSGrad keeps the running maximum of v (before bias correction) and divides "
         "by the square root of that maximum."
@@ -62,8 +81,43 @@ ADVICE = {
     "maximize": "maximize=True negates the gradient before anything else happens.",
     "initial_accumulator_value": "Adagrad's sum of squares starts at initial_accumulator_value.",
     "param_groups": (
-        "Only the second param group differs: read hyper-parameters from each group "
-        "(group['lr']), not from self.defaults or the constructor's arguments."
+        "Your optimizer agrees only when every param group has the same learning rate all "
+        "along: read hyper-parameters from each group (group['lr']) in every step, not from "
+        "self.defaults or the constructor's arguments."
+    ),
+    "lr_changes": (
+        "Your optimizer agrees while the learning rate stays constant and differs once it "
+        "changes, as a scheduler changes it: read group['lr'] in every step and use it for "
+        "that step's update only (do not fold it into a buffer or keep it in the state)."
+    ),
+    "intermittent": (
+        "Your optimizer agrees when every parameter has a gradient in every step: a "
+        "parameter whose .grad is None takes no step, so its step count must not advance "
+        "(keep t in that parameter's own state, not one counter for all)."
+    ),
+    "grads_in_place": (
+        "Your optimizer agrees when every step gets a new .grad tensor and differs when the "
+        "gradients are zeroed in place (optimizer.zero_grad(set_to_none=False)): a buffer "
+        "that starts as the gradient must be a copy, grad.clone()."
+    ),
+    "no_grad_no_step": (
+        "A parameter whose .grad is None takes no part in the step: no weight decay, no "
+        "momentum, no change to its state."
+    ),
+    "resume": (
+        "Your optimizer agrees on an uninterrupted run and differs after it is rebuilt from "
+        "its state_dict(): keep everything a parameter needs between steps in "
+        "self.state[param] (the skeleton's `state`), which state_dict() saves."
+    ),
+    "grad_in_place": (
+        "step() must leave .grad as it is (the caller may still use it): compute "
+        "grad + λ·param into a new tensor, e.g. grad = grad.add(param, alpha=λ), "
+        "not grad.add_(...)."
+    ),
+    "state_like_param": (
+        "Create state with torch.zeros_like(param) (or dtype=param.dtype, "
+        "device=param.device): state in another dtype rounds differently, and state on "
+        "the CPU fails for a parameter on a GPU."
     ),
     "none_grad": "Skip parameters whose .grad is None: they took no part in the loss.",
     "scheduler_lags": (
@@ -87,6 +141,14 @@ ADVICE = {
         "The total norm is the p-norm of the per-tensor p-norms (the largest absolute "
         "value for norm_type=inf)."
     ),
+    "clip_per_tensor": (
+        "Clip by the norm of all gradients together and scale every gradient by the same "
+        "factor; clipping each tensor by its own norm turns the direction of the step."
+    ),
+    "clip_sum_of_norms": (
+        "The total norm is the p-norm of the vector of per-tensor norms, (Σ‖g_i‖^p)^(1/p), "
+        "not their sum."
+    ),
 }
 """Advice by key, each one sentence or two."""
 
@@ -104,35 +166,158 @@ SWITCH_OFF = {
 }
 """Hyper-parameters, most specific first, and the settings that switch each one off."""
 
+PROBE = {
+    "betas": (0.7, 0.95),
+    "alpha": 0.9,
+    "rho": 0.7,
+    "momentum": 0.5,
+    "dampening": 0.3,
+    "lr_decay": 0.3,
+    "initial_accumulator_value": 0.3,
+}
+"""Other values of the hyper-parameters that shape a first step, to confirm a mistake in a
+second setting (zero or absent ones stay so: switching them on changes the algorithm)."""
 
-@dataclass(frozen=True)
-class Evidence:
-    """What is known about the first difference in one setting.
+Update = Callable[[torch.Tensor, torch.Tensor, float, Mapping[str, Any]], torch.Tensor]
+"""A first update ``Δθ = f(g, θ, lr, hyper-parameters)``."""
 
-    Parameters
-    ----------
-    family : str
-        The reference's algorithm, one of :data:`FAMILIES` or ``""``.
-    hyperparameters : dict
-        The reference's hyper-parameters in this setting (its first param group).
-    step : int
-        The first step (from 1) after which the parameters differ.
-    factor : float or None
-        The student's update divided by the reference's at that step, when that ratio
-        is the same for every element of the first differing parameter.
-    second_group_only : bool
-        Whether the parameters of the first param group still agree at that step.
-    switched_off : str or None
-        The first hyper-parameter of :data:`SWITCH_OFF` whose switching off makes
-        the difference disappear.
-    """
 
-    family: str
-    hyperparameters: Mapping[str, Any] = field(default_factory=dict)
-    step: int = 1
-    factor: float | None = None
-    second_group_only: bool = False
-    switched_off: str | None = None
+def _gradient(g: torch.Tensor, theta: torch.Tensor, h: Mapping[str, Any], l2: bool = True):
+    """Return the gradient the algorithm works with: negated to maximize, plus the L2 term."""
+    g = -g if h.get("maximize", False) else g
+    return g + h.get("weight_decay", 0.0) * theta if l2 else g
+
+
+def _sgd(g, theta, lr, h, *, first=1.0, nesterov=None):
+    g = _gradient(g, theta, h)
+    momentum = h["momentum"]
+    if not momentum:
+        return -lr * g
+    buf = first * g  # buf₁ = g, undampened
+    nesterov = h["nesterov"] if nesterov is None else nesterov
+    return -lr * (g + momentum * buf if nesterov else buf)
+
+
+def _adam(g, theta, lr, h, *, m=1.0, v=1.0, eps_inside=False, decoupled=None):
+    decoupled = h.get("decoupled_weight_decay", False) if decoupled is None else decoupled
+    g = _gradient(g, theta, h, l2=not decoupled)
+    m_hat, v_hat = m * g, v * g * g  # m₁/(1-β1) = g, v₁/(1-β2) = g², times a mistake
+    denominator = (v_hat + h["eps"]).sqrt() if eps_inside else v_hat.sqrt() + h["eps"]
+    shrink = -lr * h["weight_decay"] * theta if decoupled else 0.0
+    return shrink - lr * m_hat / denominator
+
+
+def _rmsprop(g, theta, lr, h, *, v=1.0, eps_inside=False, centered=None):
+    g = _gradient(g, theta, h)
+    alpha = h["alpha"]
+    square_avg = v * (1 - alpha) * g * g  # v₁ = (1-α)·g²
+    if h["centered"] if centered is None else centered:
+        square_avg = square_avg - ((1 - alpha) * g) ** 2  # ḡ₁ = (1-α)·g
+    denominator = (square_avg + h["eps"]).sqrt() if eps_inside else square_avg.sqrt() + h["eps"]
+    return -lr * g / denominator  # with momentum, buf₁ = g / denominator as well
+
+
+def _adagrad(g, theta, lr, h, *, decayed=False, eps_inside=False):
+    g = _gradient(g, theta, h)
+    total = h["initial_accumulator_value"] + g * g
+    step_size = lr / (1 + h["lr_decay"]) if decayed else lr  # η / (1 + (t-1)·lr_decay)
+    denominator = (total + h["eps"]).sqrt() if eps_inside else total.sqrt() + h["eps"]
+    return -step_size * g / denominator
+
+
+def _adadelta(g, theta, lr, h, *, swapped=False, eps_outside=False):
+    g = _gradient(g, theta, h)
+    rho, eps = h["rho"], h["eps"]
+    square_avg = (1 - rho) * g * g  # v₁ = (1-ρ)·g²; u₀ = 0
+    if eps_outside:
+        return -lr * eps / (square_avg.sqrt() + eps) * g
+    above, below = torch.full_like(g, eps).sqrt(), (square_avg + eps).sqrt()
+    if swapped:
+        above, below = below, above
+    return -lr * above / below * g
+
+
+def _negated(update: Update) -> Update:
+    return lambda g, theta, lr, h: -update(g, theta, lr, h)
+
+
+def _mistake(update: Update, **mistake: Any) -> Update:
+    return lambda g, theta, lr, h: update(g, theta, lr, h, **mistake)
+
+
+def _beta(which: int, update: Update, name: str) -> Update:
+    """Return a mistake whose size is 1 - β1 (``which=0``) or 1 - β2 (``which=1``)."""
+    return lambda g, theta, lr, h: update(g, theta, lr, h, **{name: 1 - h["betas"][which]})
+
+
+FIRST_STEPS: dict[str, tuple[Update, dict[str, tuple[Update, Callable[..., bool]]]]] = {
+    "SGD": (
+        _sgd,
+        {
+            "dampening": (
+                lambda g, t, lr, h: _sgd(g, t, lr, h, first=1 - h["dampening"]),
+                lambda h: bool(h["momentum"] and h["dampening"]),
+            ),
+            "nesterov": (_mistake(_sgd, nesterov=False), lambda h: bool(h["nesterov"])),
+            "sign": (_negated(_sgd), lambda h: True),
+        },
+    ),
+    "Adam": (
+        _adam,
+        {
+            "bias_correction": (
+                lambda g, t, lr, h: _adam(g, t, lr, h, m=1 - h["betas"][0], v=1 - h["betas"][1]),
+                lambda h: True,
+            ),
+            "bias_correction_m": (_beta(0, _adam, "m"), lambda h: True),
+            "bias_correction_v": (_beta(1, _adam, "v"), lambda h: True),
+            "v_uses_beta1": (
+                lambda g, t, lr, h: _adam(g, t, lr, h, v=(1 - h["betas"][0]) / (1 - h["betas"][1])),
+                lambda h: True,
+            ),
+            "eps_Adam": (_mistake(_adam, eps_inside=True), lambda h: True),
+            "l2_weight_decay": (
+                _mistake(_adam, decoupled=True),
+                lambda h: bool(h["weight_decay"]) and not h.get("decoupled_weight_decay"),
+            ),
+            "decoupled_weight_decay": (
+                _mistake(_adam, decoupled=False),
+                lambda h: bool(h["weight_decay"]) and bool(h.get("decoupled_weight_decay")),
+            ),
+            "sign": (_negated(_adam), lambda h: True),
+        },
+    ),
+    "RMSprop": (
+        _rmsprop,
+        {
+            "rmsprop_bias_correction": (
+                lambda g, t, lr, h: _rmsprop(g, t, lr, h, v=1 / (1 - h["alpha"])),
+                lambda h: not h["centered"],
+            ),
+            "eps_RMSprop": (_mistake(_rmsprop, eps_inside=True), lambda h: True),
+            "centered": (_mistake(_rmsprop, centered=False), lambda h: bool(h["centered"])),
+            "sign": (_negated(_rmsprop), lambda h: True),
+        },
+    ),
+    "Adagrad": (
+        _adagrad,
+        {
+            "lr_decay": (_mistake(_adagrad, decayed=True), lambda h: bool(h["lr_decay"])),
+            "eps_Adagrad": (_mistake(_adagrad, eps_inside=True), lambda h: True),
+            "sign": (_negated(_adagrad), lambda h: True),
+        },
+    ),
+    "Adadelta": (
+        _adadelta,
+        {
+            "adadelta_swapped": (_mistake(_adadelta, swapped=True), lambda h: True),
+            "eps_Adadelta": (_mistake(_adadelta, eps_outside=True), lambda h: True),
+            "sign": (_negated(_adadelta), lambda h: True),
+        },
+    ),
+}
+"""By family: the correct first update, and by advice key each mistake's first update with
+the condition on the hyper-parameters under which the mistake can occur."""
 
 
 def family_of(cls: type) -> str:
@@ -144,49 +329,34 @@ def family_of(cls: type) -> str:
     return ""
 
 
-# (family, advice key, the step-1 factor this mistake produces, or None if it cannot occur)
-_FACTORS: tuple[tuple[str, str, Callable[[Mapping[str, Any]], float | None]], ...] = (
-    ("Adam", "bias_correction", lambda h: (1 - h["betas"][0]) / math.sqrt(1 - h["betas"][1])),
-    ("Adam", "bias_correction_m", lambda h: 1 - h["betas"][0]),
-    ("Adam", "bias_correction_v", lambda h: 1 / math.sqrt(1 - h["betas"][1])),
-    ("RMSprop", "rmsprop_bias_correction", lambda h: math.sqrt(1 - h["alpha"])),
-    ("SGD", "dampening", lambda h: 1 - h["dampening"] if h["momentum"] else None),
-    ("SGD", "nesterov", lambda h: 1 / (1 + h["momentum"]) if h["nesterov"] else None),
-    ("Adagrad", "lr_decay", lambda h: 1 / (1 + h["lr_decay"])),
-)
-
-
-def optimizer_hints(evidence: Evidence) -> list[str]:
-    """Return advice that fits the evidence, most specific first.
+def switch_off_advice(name: str, family: str, hyperparameters: Mapping[str, Any]) -> str:
+    """Advice for a difference that disappears when hyper-parameter ``name`` is switched off.
 
     Parameters
     ----------
-    evidence : Evidence
-        What is known about the difference.
+    name : str
+        A key of :data:`SWITCH_OFF`.
+    family : str
+        The reference's family (:func:`family_of`).
+    hyperparameters : dict
+        The reference's hyper-parameters.
 
     Returns
     -------
-    list of str
-        Pieces of advice from :data:`ADVICE`, without repeats; empty when no pattern fits.
+    str
+        The advice.
     """
-    keys = []
-    if evidence.second_group_only:
-        keys.append("param_groups")
-    if evidence.step == 1 and evidence.factor is not None:
-        for family, key, factor in _FACTORS:
-            if family != evidence.family:
-                continue
-            try:
-                expected = factor(evidence.hyperparameters)
-            except KeyError:  # the reference lacks a hyper-parameter the rule needs
-                continue
-            if expected is not None and expected != 1.0 and _close(evidence.factor, expected):
-                keys.append(key)
-        if _close(evidence.factor, -1.0):
-            keys.append("sign")
-    if evidence.switched_off is not None:
-        keys.append(_switch_off_key(evidence))
-    return [ADVICE[key] for key in dict.fromkeys(keys)]
+    if name == "eps":
+        return ADVICE.get(f"eps_{family}", ADVICE["eps"])
+    if name == "weight_decay" and family == "Adam":
+        decoupled = hyperparameters.get("decoupled_weight_decay", False)
+        return ADVICE["decoupled_weight_decay" if decoupled else "l2_weight_decay"]
+    return ADVICE[name]
+
+
+def ignored_argument_advice(name: str) -> str:
+    """Return the advice for an argument that the student's optimizer takes and ignores."""
+    return f"Your optimizer takes {name} but does not use it."
 
 
 def error_hints(error: BaseException) -> list[str]:
@@ -195,7 +365,7 @@ def error_hints(error: BaseException) -> list[str]:
     Parameters
     ----------
     error : BaseException
-        What the student's optimizer raised.
+        What the student's code raised.
 
     Returns
     -------
@@ -203,18 +373,3 @@ def error_hints(error: BaseException) -> list[str]:
         Advice about ``.grad`` being ``None`` when the message points there, else nothing.
     """
     return [ADVICE["none_grad"]] if "NoneType" in str(error) else []
-
-
-def _switch_off_key(evidence: Evidence) -> str:
-    name = evidence.switched_off
-    if name == "eps":
-        return f"eps_{evidence.family}" if f"eps_{evidence.family}" in ADVICE else "eps"
-    if name == "weight_decay" and evidence.family == "Adam":
-        decoupled = evidence.hyperparameters.get("decoupled_weight_decay", False)
-        return "decoupled_weight_decay" if decoupled else "l2_weight_decay"
-    return name
-
-
-def _close(a: float, b: float) -> bool:
-    """Equal up to what ε and round-off change in a step-1 ratio."""
-    return math.isclose(a, b, rel_tol=1e-3)

@@ -1,231 +1,404 @@
-"""Optimizers with one planted bug each: the mistakes students make.
+"""Optimizers written as students write them, for "find the bug" exercises.
 
-Each class is written the way a student would write it, with the bug in plain sight
-for whoever knows where to look; its docstring names the bug. They serve two
-purposes: "find the bug" exercises, and the proof that ``check_optimizer`` catches
-each mistake. :data:`MUTANTS` lists them with the reference they imitate and
-hyper-parameters under which the bug shows.
+Each class here is a hand-in with one mistake, or none: read its ``update``, predict
+where it parts from torch, then run ``check_optimizer`` on it. The names say only which
+algorithm each one implements; what is wrong with each is in the exercises' solutions
+(folded away in the book, left out of the students' build) and in the package's tests.
+:data:`MUTANTS` lists them with the ``torch.optim`` class each imitates.
 """
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
 from optnotes.grading.skeleton import SkeletonOptimizer
 
 
-class AdamNoBiasCorrection(SkeletonOptimizer):
-    """Adam without bias correction.
+class Adam1(SkeletonOptimizer):
+    """A student's Adam.
 
-    Bug: the moments start at zero, so for the first steps ``m`` and ``v`` are too
-    small; Adam divides them by ``1 - beta1**t`` and ``1 - beta2**t``. This version
-    skips that, and its first steps are about three times too long.
+    Does it move parameters as ``torch.optim.Adam`` does?
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(
-            params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
-        )
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
 
     def update(self, param, grad, state, group):
-        """One Adam step: update the moments, then the parameter."""
+        """One Adam step."""
         beta1, beta2 = group["betas"]
         if not state:
             state["m"] = torch.zeros_like(param)
             state["v"] = torch.zeros_like(param)
+            state["v_max"] = torch.zeros_like(param)
+        if group["maximize"]:
+            grad = -grad
         grad = grad + group["weight_decay"] * param
         state["m"] = beta1 * state["m"] + (1 - beta1) * grad
         state["v"] = beta2 * state["v"] + (1 - beta2) * grad**2
-        param -= group["lr"] * state["m"] / (state["v"].sqrt() + group["eps"])
+        v = state["v"]
+        if group["amsgrad"]:
+            state["v_max"] = torch.maximum(state["v_max"], state["v"])
+            v = state["v_max"]
+        param -= group["lr"] * state["m"] / (v.sqrt() + group["eps"])
 
 
-class AdamEpsInsideSqrt(SkeletonOptimizer):
-    """Adam with epsilon under the square root.
+class Adam2(SkeletonOptimizer):
+    """A student's Adam.
 
-    Bug: the denominator is ``sqrt(v_hat + eps)`` instead of ``sqrt(v_hat) + eps``.
-    With the default ``eps = 1e-8`` the two hardly differ; with a larger ``eps`` the
-    steps of parameters with small gradients are too long.
+    Does it move parameters as ``torch.optim.Adam`` does?
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(
-            params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
-        )
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
 
     def update(self, param, grad, state, group):
-        """One Adam step: update the moments, correct their bias, then step."""
+        """One Adam step."""
         beta1, beta2 = group["betas"]
         if not state:
             state["t"] = 0
             state["m"] = torch.zeros_like(param)
             state["v"] = torch.zeros_like(param)
+            state["v_max"] = torch.zeros_like(param)
         state["t"] += 1
         t = state["t"]
+        if group["maximize"]:
+            grad = -grad
         grad = grad + group["weight_decay"] * param
         state["m"] = beta1 * state["m"] + (1 - beta1) * grad
         state["v"] = beta2 * state["v"] + (1 - beta2) * grad**2
+        v = state["v"]
+        if group["amsgrad"]:
+            state["v_max"] = torch.maximum(state["v_max"], state["v"])
+            v = state["v_max"]
         m_hat = state["m"] / (1 - beta1**t)
-        v_hat = state["v"] / (1 - beta2**t)
+        v_hat = v / (1 - beta2**t)
         param -= group["lr"] * m_hat / torch.sqrt(v_hat + group["eps"])
 
 
-class AdamWWithL2(SkeletonOptimizer):
-    """AdamW that is really Adam with an L2 penalty.
+class AdamW1(SkeletonOptimizer):
+    """A student's AdamW.
 
-    Bug: weight decay is added to the gradient (``g + wd * param``), so it passes
-    through the adaptive denominator; AdamW decouples it and shrinks the parameter
-    directly, ``param *= 1 - lr * wd``, before the Adam step.
+    Does it move parameters as ``torch.optim.AdamW`` does?
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-        super().__init__(
-            params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
-        )
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
 
     def update(self, param, grad, state, group):
-        """One AdamW step: weight decay, moments, bias correction, step."""
+        """One AdamW step."""
         beta1, beta2 = group["betas"]
         if not state:
             state["t"] = 0
             state["m"] = torch.zeros_like(param)
             state["v"] = torch.zeros_like(param)
+            state["v_max"] = torch.zeros_like(param)
         state["t"] += 1
         t = state["t"]
+        if group["maximize"]:
+            grad = -grad
         grad = grad + group["weight_decay"] * param
         state["m"] = beta1 * state["m"] + (1 - beta1) * grad
         state["v"] = beta2 * state["v"] + (1 - beta2) * grad**2
+        v = state["v"]
+        if group["amsgrad"]:
+            state["v_max"] = torch.maximum(state["v_max"], state["v"])
+            v = state["v_max"]
         m_hat = state["m"] / (1 - beta1**t)
-        v_hat = state["v"] / (1 - beta2**t)
+        v_hat = v / (1 - beta2**t)
         param -= group["lr"] * m_hat / (v_hat.sqrt() + group["eps"])
 
 
-class SGDDampenedFirstStep(SkeletonOptimizer):
-    """SGD with momentum that dampens the very first gradient.
+class SGD1(SkeletonOptimizer):
+    """A student's SGD.
 
-    Bug: the momentum buffer starts at zero and every step adds
-    ``(1 - dampening) * grad``; torch starts the buffer at the first gradient itself,
-    undampened, so here the first step is too short.
+    Does it move parameters as ``torch.optim.SGD`` does?
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0):
-        super().__init__(
-            params,
-            {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay},
-        )
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
 
     def update(self, param, grad, state, group):
-        """One SGD step: weight decay, momentum, then the parameter."""
+        """One SGD step."""
+        momentum = group["momentum"]
+        if group["maximize"]:
+            grad = -grad
         grad = grad + group["weight_decay"] * param
-        if group["momentum"] != 0:
+        if momentum != 0:
             if not state:
                 state["buf"] = torch.zeros_like(param)
-            state["buf"] = group["momentum"] * state["buf"] + (1 - group["dampening"]) * grad
-            grad = state["buf"]
+            state["buf"] = momentum * state["buf"] + (1 - group["dampening"]) * grad
+            grad = (grad + momentum * state["buf"]) if group["nesterov"] else state["buf"]
         param -= group["lr"] * grad
 
 
-class NesterovAsPlainMomentum(SkeletonOptimizer):
-    """SGD whose Nesterov option does nothing.
+class SGD2(SkeletonOptimizer):
+    """A student's SGD.
 
-    Bug: with ``nesterov=True`` the step should follow ``grad + momentum * buf`` (a
-    look-ahead); this version steps along ``buf`` either way.
+    Does it move parameters as ``torch.optim.SGD`` does?
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, nesterov=False):
-        super().__init__(params, {"lr": lr, "momentum": momentum, "nesterov": nesterov})
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
 
     def update(self, param, grad, state, group):
-        """One SGD step with (Nesterov) momentum."""
-        if group["momentum"] != 0:
+        """One SGD step."""
+        momentum = group["momentum"]
+        if group["maximize"]:
+            grad = -grad
+        grad = grad + group["weight_decay"] * param
+        if momentum != 0:
             if not state:
                 state["buf"] = grad.clone()
             else:
-                state["buf"] = group["momentum"] * state["buf"] + grad
+                state["buf"] = momentum * state["buf"] + (1 - group["dampening"]) * grad
             grad = state["buf"]
         param -= group["lr"] * grad
 
 
-class SGDIgnoresParamGroups(SkeletonOptimizer):
-    """SGD that reads the learning rate from the defaults.
+class SGD3(SkeletonOptimizer):
+    """A student's SGD.
 
-    Bug: ``self.defaults["lr"]`` is the constructor's learning rate; a param group
-    with its own ``lr`` (or a scheduler, which writes ``group["lr"]``) is ignored.
+    Does it move parameters as ``torch.optim.SGD`` does?
     """
 
-    def __init__(self, params, lr=1e-3):
-        super().__init__(params, {"lr": lr})
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
 
     def update(self, param, grad, state, group):
-        """One plain gradient step."""
+        """One SGD step."""
+        momentum = group["momentum"]
+        if group["maximize"]:
+            grad = -grad
+        grad = grad + group["weight_decay"] * param
+        if momentum != 0:
+            if not state:
+                state["buf"] = grad.clone()
+            else:
+                state["buf"] = momentum * state["buf"] + (1 - group["dampening"]) * grad
+            grad = (grad + momentum * state["buf"]) if group["nesterov"] else state["buf"]
         param -= self.defaults["lr"] * grad
 
 
-class AdagradLrDecayOffByOne(SkeletonOptimizer):
-    """Adagrad whose learning-rate decay starts one step early.
+class Adagrad1(SkeletonOptimizer):
+    """A student's Adagrad.
 
-    Bug: the step size is ``lr / (1 + t * lr_decay)`` with ``t`` counting from 1, so
-    the first step is already decayed; torch uses ``lr / (1 + (t - 1) * lr_decay)``.
+    Does it move parameters as ``torch.optim.Adagrad`` does?
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0.0, eps=1e-10):
-        super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "eps": eps})
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lr_decay=0,
+        weight_decay=0,
+        initial_accumulator_value=0,
+        eps=1e-10,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
 
     def update(self, param, grad, state, group):
-        """One Adagrad step: accumulate squared gradients, decay the step size, step."""
+        """One Adagrad step."""
         if not state:
             state["t"] = 0
-            state["sum"] = torch.zeros_like(param)
+            state["sum"] = torch.zeros_like(param) + group["initial_accumulator_value"]
         state["t"] += 1
-        state["sum"] += grad**2
+        if group["maximize"]:
+            grad = -grad
+        grad = grad + group["weight_decay"] * param
+        state["sum"] = state["sum"] + grad**2
         step_size = group["lr"] / (1 + state["t"] * group["lr_decay"])
         param -= step_size * grad / (state["sum"].sqrt() + group["eps"])
 
 
-class RMSpropWithBiasCorrection(SkeletonOptimizer):
-    """RMSprop with Adam's bias correction added.
+class RMSprop1(SkeletonOptimizer):
+    """A student's RMSprop.
 
-    Bug: RMSprop has no bias correction; dividing ``v`` by ``1 - alpha**t`` makes the
-    first steps about ten times shorter than torch's with the default ``alpha``.
+    Does it move parameters as ``torch.optim.RMSprop`` does?
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8):
-        super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps})
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0,
+        momentum=0,
+        centered=False,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
 
     def update(self, param, grad, state, group):
-        """One RMSprop step: running mean of squared gradients, then step."""
+        """One RMSprop step."""
         alpha = group["alpha"]
         if not state:
             state["t"] = 0
             state["v"] = torch.zeros_like(param)
+            state["g_avg"] = torch.zeros_like(param)
+            state["buf"] = torch.zeros_like(param)
         state["t"] += 1
+        if group["maximize"]:
+            grad = -grad
+        grad = grad + group["weight_decay"] * param
         state["v"] = alpha * state["v"] + (1 - alpha) * grad**2
         v_hat = state["v"] / (1 - alpha ** state["t"])
-        param -= group["lr"] * grad / (v_hat.sqrt() + group["eps"])
+        if group["centered"]:
+            state["g_avg"] = alpha * state["g_avg"] + (1 - alpha) * grad
+            v_hat = v_hat - state["g_avg"] ** 2
+        denom = v_hat.sqrt() + group["eps"]
+        if group["momentum"] > 0:
+            state["buf"] = group["momentum"] * state["buf"] + grad / denom
+            param -= group["lr"] * state["buf"]
+        else:
+            param -= group["lr"] * grad / denom
 
 
 class Mutant(NamedTuple):
-    """A planted bug, how to check for it, and what the checker should say."""
+    """A hand-in for an exercise, and the optimizer it should equal."""
 
     cls: type[torch.optim.Optimizer]
-    """The buggy optimizer."""
+    """The hand-in."""
     reference: str
     """Name of the ``torch.optim`` class it imitates."""
-    kwargs: dict[str, Any]
-    """Hyper-parameters under which the bug changes the result."""
 
 
 MUTANTS = {
-    "adam_no_bias_correction": Mutant(AdamNoBiasCorrection, "Adam", {}),
-    "adam_eps_inside_sqrt": Mutant(AdamEpsInsideSqrt, "Adam", {"lr": 0.01, "eps": 1e-3}),
-    "adamw_with_l2": Mutant(AdamWWithL2, "AdamW", {"lr": 0.01, "weight_decay": 0.1}),
-    "sgd_dampened_first_step": Mutant(
-        SGDDampenedFirstStep, "SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.5}
-    ),
-    "nesterov_as_plain_momentum": Mutant(
-        NesterovAsPlainMomentum, "SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}
-    ),
-    "sgd_ignores_param_groups": Mutant(SGDIgnoresParamGroups, "SGD", {"lr": 0.1}),
-    "adagrad_lr_decay_off_by_one": Mutant(AdagradLrDecayOffByOne, "Adagrad", {"lr_decay": 0.1}),
-    "rmsprop_with_bias_correction": Mutant(RMSpropWithBiasCorrection, "RMSprop", {}),
+    "adam_1": Mutant(Adam1, "Adam"),
+    "adam_2": Mutant(Adam2, "Adam"),
+    "adamw_1": Mutant(AdamW1, "AdamW"),
+    "sgd_1": Mutant(SGD1, "SGD"),
+    "sgd_2": Mutant(SGD2, "SGD"),
+    "sgd_3": Mutant(SGD3, "SGD"),
+    "adagrad_1": Mutant(Adagrad1, "Adagrad"),
+    "rmsprop_1": Mutant(RMSprop1, "RMSprop"),
 }
-"""Every mutant by name."""
+"""Every hand-in by name."""

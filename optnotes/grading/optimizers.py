@@ -2,33 +2,41 @@
 
 Both optimizers minimise the same random least-squares problem
 (:class:`~optnotes.grading.problem.Quadratics`) in several settings of the
-hyper-parameters; after every step the parameters are compared. A difference is located
-(step, parameter, element, both values) and its pattern (the ratio of the two updates,
-the param group, the hyper-parameter whose switching off makes it disappear) is turned
-into advice by :mod:`~optnotes.grading.hints`.
+hyper-parameters, under the traps of :mod:`~optnotes.grading.runs` (learning rates that
+change, param groups with different rates, a parameter without a gradient in some steps,
+a resume from ``state_dict()``); after every step the parameters are compared, with the
+tolerance that the reference's own round-off explains (:mod:`~optnotes.grading.roundoff`).
+The step must leave ``.grad`` alone and create state of the parameter's dtype and device.
+A difference is located (step, parameter, element, both values) and
+:mod:`~optnotes.grading.diagnosis` finds out what it depends on.
 """
 
-import inspect
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
+from optnotes.grading.agreement import Agreement, compare_optimizers
 from optnotes.grading.compare import (
     Settings,
-    accepts,
-    first_mismatch,
     label,
     make_report,
     reference_name,
+    resolve,
     settings_to_run,
-    tolerances,
 )
-from optnotes.grading.hints import SWITCH_OFF, Evidence, error_hints, family_of, optimizer_hints
-from optnotes.grading.problem import FIRST_OF_GROUP_1, Quadratics
+from optnotes.grading.diagnosis import diagnose
+from optnotes.grading.hints import ADVICE
+from optnotes.grading.problem import (
+    FIRST_OF_GROUP_1,
+    INTERMITTENT,
+    Quadratics,
+    has_gradient,
+    lr_factor,
+)
 from optnotes.grading.report import CaseResult, Report
+from optnotes.grading.runs import default_lr, device_problem
 
 __all__ = ["OPTIMIZER_SETTINGS", "check_optimizer"]
 
@@ -39,27 +47,30 @@ OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
         {"lr": 0.1, "momentum": 0.9, "dampening": 0.5},
         {"lr": 0.1, "momentum": 0.9, "nesterov": True},
         {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1},
-        {"lr": 0.1, "maximize": True},
+        {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1, "maximize": True},
     ],
     "Adam": [
         {},
         {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-3},
         {"lr": 0.01, "weight_decay": 0.1},
-        {"lr": 0.01, "amsgrad": True},
-        {"lr": 0.01, "maximize": True},
+        {"lr": 0.01, "betas": (0.9, 0.9), "amsgrad": True},
+        {"lr": 0.01, "weight_decay": 0.1, "maximize": True},
     ],
     "AdamW": [
         {},
         {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-3},
         {"lr": 0.01, "weight_decay": 0.1},
-        {"lr": 0.01, "amsgrad": True},
+        {"lr": 0.01, "betas": (0.9, 0.9), "amsgrad": True},
+        {"lr": 0.01, "weight_decay": 0.1, "maximize": True},
     ],
     "RMSprop": [
         {},
-        {"eps": 1e-3},
+        {"alpha": 0.9, "eps": 1e-3},
         {"momentum": 0.9},
         {"centered": True},
+        {"centered": True, "momentum": 0.5},
         {"weight_decay": 0.1},
+        {"weight_decay": 0.1, "maximize": True},
     ],
     "Adagrad": [
         {},
@@ -67,226 +78,186 @@ OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
         {"initial_accumulator_value": 0.1},
         {"weight_decay": 0.1},
         {"eps": 1e-3},
+        {"weight_decay": 0.1, "maximize": True},
     ],
-    "Adadelta": [{}, {"rho": 0.8, "eps": 1e-3}, {"weight_decay": 0.1}, {"lr": 0.5}],
+    "Adadelta": [
+        {},
+        {"rho": 0.8, "eps": 1e-3},
+        {"weight_decay": 0.1},
+        {"lr": 0.5},
+        {"weight_decay": 0.1, "maximize": True},
+    ],
 }
-"""Settings tried when ``check_optimizer`` gets no ``kwargs``, by reference name."""
+"""Settings tried when ``check_optimizer`` gets no ``kwargs``, by reference name: every
+argument of the algorithm (not torch's implementation switches such as ``foreach``)."""
+
+
+def _is_optimizer(obj: Any) -> bool:
+    return isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer)
 
 
 def check_optimizer(
     student_cls: type[torch.optim.Optimizer],
-    reference: str | type[torch.optim.Optimizer] = "Adam",
+    reference: str | type[torch.optim.Optimizer],
     *,
     kwargs: Settings = None,
     steps: int = 20,
     seeds: Sequence[int] = (0, 1),
     dtype: torch.dtype = torch.float64,
-    rtol: float | None = None,
-    atol: float | None = None,
 ) -> Report:
     """Check that an optimizer moves parameters exactly as the reference does.
 
     Both optimizers minimise the same random least-squares problem: five parameters of
-    different shapes (one a scalar, one without a gradient) in two param groups, the
-    second with half the learning rate. After every step the parameters are compared.
+    different shapes (a scalar; one without a gradient; one without a gradient in every
+    third step) in two param groups, the second with half the learning rate. Both
+    groups' learning rates change twice during the run, and halfway the optimizer is
+    rebuilt from its ``state_dict()``. After every step the parameters are compared; the
+    tolerance is what round-off explains, measured on the reference's own run (see
+    :mod:`~optnotes.grading.roundoff`), so a correct implementation in another order of
+    operations passes in any precision, for any number of steps. A step must also leave
+    ``.grad`` unchanged and keep state in the parameter's dtype and on its device.
 
     Parameters
     ----------
     student_cls : type
         The optimizer class to check.
     reference : str or type
-        The name of a ``torch.optim`` class, or any optimizer class.
+        The name of a ``torch.optim`` class (any case: ``"adamw"``), or any optimizer
+        class.
     kwargs : dict or list of dict, optional
-        Hyper-parameter settings to try. By default a set that exercises every option
-        of the reference (see ``OPTIMIZER_SETTINGS``), leaving out those whose
-        arguments ``student_cls`` does not take.
+        Hyper-parameter settings to try. By default a set that exercises every argument
+        of the reference (see ``OPTIMIZER_SETTINGS``); a default setting with an
+        argument ``student_cls`` does not take fails. To check fewer arguments, list
+        the settings.
     steps : int
         Optimizer steps per run.
     seeds : list of int
         One random problem per seed.
     dtype : torch.dtype
-        Precision of the computation; float64 keeps round-off far below any bug.
-    rtol, atol : float, optional
-        Relative and absolute tolerance; by default 1e-9 and 1e-12 in float64, 1e-5
-        and 1e-7 otherwise.
+        Precision of the computation.
 
     Returns
     -------
     Report
-        One result per setting, with the first difference and hints about its cause.
+        One result per setting, with the first difference and, where the evidence
+        singles out a cause, hints.
+
+    Raises
+    ------
+    ValueError
+        If ``reference`` names no ``torch.optim`` optimizer (the message lists them),
+        ``steps`` is below 1 or ``seeds`` is empty.
     """
-    reference_cls = getattr(torch.optim, reference) if isinstance(reference, str) else reference
+    reference_cls = resolve(reference, torch.optim, _is_optimizer, "optimizer")
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
     defaults = OPTIMIZER_SETTINGS.get(reference_cls.__name__, [{}])
-    settings, skipped = settings_to_run(kwargs, defaults, student_cls)
-    rtol, atol = tolerances(dtype, rtol, atol)
-    cases, hints = [], []
+    settings, cases = settings_to_run(kwargs, defaults, student_cls)
+    hints: list[str] = []
     for setting in settings:
-        problems = (Quadratics.draw(seed, dtype) for seed in seeds)
-        comparisons = (
-            _compare(student_cls, reference_cls, setting, problem, steps, rtol, atol)
-            for problem in problems
-        )
-        failure = next((comparison for comparison in comparisons if not comparison.agrees), None)
-        if failure is None:
-            cases.append(CaseResult(label(setting)))
-        elif failure.difference is None:
-            cases.append(CaseResult(label(setting), _describe_error(failure.student)))
-            hints += error_hints(failure.student.error)
-        else:
-            evidence = _evidence(failure, student_cls, reference_cls, setting, steps, rtol, atol)
-            cases.append(CaseResult(label(setting), _describe_difference(failure, evidence)))
-            hints += optimizer_hints(evidence)
+        lr = float(setting.get("lr", default_lr(reference_cls)))
+        failure = None
+        for seed in seeds:
+            problem = Quadratics.draw(seed, dtype)
+            agreement = compare_optimizers(student_cls, reference_cls, setting, problem, steps, lr)
+            if not agreement.agrees:
+                failure = agreement
+                break
+        lines = [] if failure is None else _describe(failure, dtype)
+        device = device_problem(student_cls, setting, lr)
+        if device is not None:
+            lines.append(device)
+            hints.append(ADVICE["state_like_param"])
+        if failure is not None:
+            diagnosis = diagnose(
+                student_cls, reference_cls, setting, failure.problem.seed, steps, lr
+            )
+            lines += diagnosis.facts
+            hints += diagnosis.hints
+        cases.append(CaseResult(label(setting), "\n".join(lines) if lines else None))
     title = f"{student_cls.__name__} vs {reference_name(reference, reference_cls, 'torch.optim')}"
-    return make_report(title, cases, hints, skipped)
+    return make_report(title, _in_order(cases, settings, kwargs, defaults), hints)
 
 
-@dataclass
-class _Run:
-    """Parameters after 0, 1, 2, ... steps of one optimizer, and what stopped it early."""
-
-    snapshots: list[list[torch.Tensor]] = field(default_factory=list)
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    error: Exception | None = None
-    error_step: int = 0  # 0: the constructor failed
-
-
-def _run(cls: type, setting: Mapping[str, Any], problem: Quadratics, lr: float, steps: int) -> _Run:
-    params = problem.parameters()
-    groups = [
-        {"params": params[:FIRST_OF_GROUP_1]},
-        {"params": params[FIRST_OF_GROUP_1:], "lr": lr / 2},
-    ]
-    run = _Run(snapshots=[[p.detach().clone() for p in params]])
-    optimizer = None
-    try:
-        optimizer = cls(groups, **setting)
-        run.hyperparameters = {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
-        for _ in range(steps):
-            for param in params:
-                param.grad = None
-            problem.loss(params).backward()
-            optimizer.step()
-            run.snapshots.append([p.detach().clone() for p in params])
-    except Exception as error:  # the student's code may fail in any way; report it
-        run.error = error
-        run.error_step = 0 if optimizer is None else len(run.snapshots)
-    return run
+def _in_order(
+    cases: list[CaseResult], settings: list[dict], kwargs: Settings, defaults: list[dict]
+) -> list[CaseResult]:
+    """Return the cases in the order of the default settings (those that cannot run too)."""
+    if kwargs is not None:
+        return cases
+    by_label = {case.setting: case for case in cases}
+    return [by_label[label(setting)] for setting in defaults]
 
 
-@dataclass(frozen=True)
-class _Comparison:
-    problem: Quadratics
-    student: _Run
-    reference: _Run
-    difference: tuple[int, int, tuple[int, ...]] | None  # step, parameter, element
-
-    @property
-    def agrees(self) -> bool:
-        return self.difference is None and self.student.error is None
-
-    @property
-    def reference_moved(self) -> bool:
-        first, last = self.reference.snapshots[0], self.reference.snapshots[-1]
-        return any(not torch.equal(a, b) for a, b in zip(first, last, strict=True))
-
-
-def _compare(
-    student_cls: type,
-    reference_cls: type,
-    setting: Mapping[str, Any],
-    problem: Quadratics,
-    steps: int,
-    rtol: float,
-    atol: float,
-) -> _Comparison:
-    lr = setting.get("lr", inspect.signature(reference_cls).parameters["lr"].default)
-    reference = _run(reference_cls, setting, problem, lr, steps)
-    if reference.error is not None:
-        raise reference.error  # the setting itself is wrong, not the student's code
-    student = _run(student_cls, setting, problem, lr, steps)
-    for step, (ours, theirs) in enumerate(
-        zip(student.snapshots, reference.snapshots, strict=False)
-    ):
-        for i, (mine, expected) in enumerate(zip(ours, theirs, strict=True)):
-            index = first_mismatch(mine, expected, rtol, atol, equal_nan=True)
-            if index is not None:
-                return _Comparison(problem, student, reference, (step, i, index))
-    return _Comparison(problem, student, reference, None)
-
-
-def _evidence(
-    comparison: _Comparison,
-    student_cls: type,
-    reference_cls: type,
-    setting: Mapping[str, Any],
-    steps: int,
-    rtol: float,
-    atol: float,
-) -> Evidence:
-    """Gather the pattern of a difference: ratio of the updates, group, hyper-parameter."""
-    step, i, _ = comparison.difference
-    hyperparameters = comparison.reference.hyperparameters
-    switched_off = None
-    for name, neutral in SWITCH_OFF.items():
-        change = {key: value for key, value in neutral.items() if key in hyperparameters}
-        if hyperparameters.get(name, neutral[name]) == neutral[name] or not accepts(
-            student_cls, change
-        ):
-            continue
-        rerun = _compare(
-            student_cls, reference_cls, {**setting, **change}, comparison.problem, steps, rtol, atol
+def _describe(agreement: Agreement, dtype: torch.dtype) -> list[str]:
+    """Describe what went wrong in the student's run, first things first."""
+    run, seed = agreement.student, agreement.problem.seed
+    if run.error is not None:
+        return [f"raised {type(run.error).__name__} {run.error_when} (seed {seed}): {run.error}"]
+    lines = []
+    if agreement.difference is not None:
+        lines += _describe_difference(agreement, dtype)
+    if run.grad_changed is not None:
+        step, position = run.grad_changed
+        lines.append(
+            f"step {step} changed the .grad of param {position} (seed {seed}); "
+            "torch's optimizers leave it as it is"
         )
-        if rerun.agrees and rerun.reference_moved:
-            switched_off = name
-            break
-    return Evidence(
-        family=family_of(reference_cls),
-        hyperparameters=hyperparameters,
-        step=step,
-        factor=_constant_ratio(comparison, step, i),
-        second_group_only=i >= FIRST_OF_GROUP_1,
-        switched_off=switched_off,
-    )
+    if run.state_problem is not None:
+        lines.append(run.state_problem)
+    return lines
 
 
-def _constant_ratio(comparison: _Comparison, step: int, i: int) -> float | None:
+def _describe_difference(agreement: Agreement, dtype: torch.dtype) -> list[str]:
+    step, i, index = agreement.difference
+    mine = agreement.student.snapshots[step][i]
+    expected = agreement.reference.snapshots[step][i]
+    group = int(i >= FIRST_OF_GROUP_1)
+    element = f"[{', '.join(map(str, index))}]" if index else ""
+    where = f"param {i}{element} (shape {tuple(expected.shape)}, param group {group})"
+    lines = [
+        f"first difference after step {step} (seed {agreement.problem.seed}) in {where}:",
+        f"yours {mine[index].item():.10g}, reference {expected[index].item():.10g}: "
+        f"a difference of {abs(mine[index].item() - expected[index].item()):.2g}, where "
+        f"round-off in {str(dtype).removeprefix('torch.')} explains up to "
+        f"{agreement.allowed[step][i]:.2g}",
+    ]
+    context = _context(step, i, len(agreement.reference.snapshots) - 1)
+    if context:
+        lines.append(f"in step {step} {context}")
+    factor = _constant_ratio(agreement, step, i)
+    if factor is not None:
+        lines.append(f"in that step your update is {factor:.4g} × the reference's")
+    return lines
+
+
+def _context(step: int, position: int, steps: int) -> str:
+    """Say what the run's traps did just before ``step``, if anything."""
+    happened = []
+    if step > 1 and lr_factor(step, steps) != lr_factor(step - 1, steps):
+        happened.append("the learning rate had just changed")
+    if steps >= 2 and step == steps // 2 + 1:
+        happened.append("the optimizer had just been resumed from its state_dict()")
+    if position == INTERMITTENT and any(not has_gradient(position, k) for k in range(1, step)):
+        happened.append("this parameter had skipped steps without a gradient")
+    return "; ".join(happened)
+
+
+def _constant_ratio(agreement: Agreement, step: int, i: int) -> float | None:
     """Student's update over the reference's in ``step``, if the same for every element.
 
     A ratio of 1 (to 1e-3) says nothing about the cause, so it counts as no ratio.
     """
-    before = comparison.student.snapshots[step - 1][i]
-    mine = comparison.student.snapshots[step][i] - before
-    expected = comparison.reference.snapshots[step][i] - before
+    before = agreement.student.snapshots[step - 1][i]
+    mine = agreement.student.snapshots[step][i] - before
+    expected = agreement.reference.snapshots[step][i] - before
     moved = expected != 0
-    if not moved.any():
+    if step == 0 or not moved.any():
         return None
     ratios = mine[moved] / expected[moved]
     median = ratios.median().item()
     spread = (ratios.max() - ratios.min()).item()
     constant = math.isfinite(median) and spread <= 1e-3 * abs(median)
     return median if constant and not math.isclose(median, 1.0, rel_tol=1e-3) else None
-
-
-def _describe_difference(comparison: _Comparison, evidence: Evidence) -> str:
-    step, i, index = comparison.difference
-    mine = comparison.student.snapshots[step][i][index].item()
-    expected = comparison.reference.snapshots[step][i][index].item()
-    shape = tuple(comparison.reference.snapshots[0][i].shape)
-    group = int(i >= FIRST_OF_GROUP_1)
-    element = f"[{', '.join(map(str, index))}]" if index else ""
-    where = f"param {i}{element} (shape {shape}, param group {group})"
-    lines = [
-        f"first difference after step {step} (seed {comparison.problem.seed}) in {where}:",
-        f"yours {mine:.10g}, reference {expected:.10g}",
-    ]
-    if evidence.factor is not None:
-        lines.append(f"in that step your update is {evidence.factor:.4g} × the reference's")
-    if evidence.switched_off is not None:
-        value = SWITCH_OFF[evidence.switched_off][evidence.switched_off]
-        lines.append(f"the difference disappears with {evidence.switched_off}={value}")
-    return "\n".join(lines)
-
-
-def _describe_error(run: _Run) -> str:
-    when = f"in step {run.error_step}" if run.error_step else "in the constructor"
-    return f"raised {type(run.error).__name__} {when}: {run.error}"

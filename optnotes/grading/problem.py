@@ -1,9 +1,11 @@
-r"""The random problem the optimizer and clipping checks run on.
+r"""The random problem the optimizer and clipping checks run on, and how a run goes.
 
 Five parameters of different shapes, one a scalar; one of them, of shape (3,), takes no
-part in the loss, so its ``.grad`` stays ``None``. The optimizer check minimises the
-least-squares loss :math:`\sum_i \tfrac12\|A_i \theta_i - b_i\|^2` in two param groups;
-the clipping check uses the initial values, scaled, as gradients.
+part in the loss, so its ``.grad`` stays ``None``, and another, of shape (3, 4), has no
+gradient in every third step. The optimizer check minimises the least-squares loss
+:math:`\sum_i \tfrac12\|A_i \theta_i - b_i\|^2` in two param groups and changes the
+learning rates during the run, as a scheduler would; the clipping check uses the initial
+values, scaled, as gradients.
 """
 
 import math
@@ -15,8 +17,31 @@ SHAPES = ((5,), (3, 4), (), (2, 3, 2))
 """Shapes of the parameters that take part in the loss."""
 UNUSED = 2
 """Position of the parameter without a gradient among all of them (in param group 0)."""
+INTERMITTENT = 1
+"""Position of the parameter that has no gradient in steps 2, 5, 8, ... (in group 0)."""
 FIRST_OF_GROUP_1 = 3
 """Parameters from this position on form param group 1, with half the learning rate."""
+
+
+def has_gradient(position: int, step: int) -> bool:
+    """Whether the parameter at ``position`` gets a gradient in ``step`` (counted from 1)."""
+    if position == UNUSED:
+        return False
+    return position != INTERMITTENT or step % 3 != 2
+
+
+def lr_factor(step: int, steps: int) -> float:
+    """Return the factor on every group's learning rate in ``step`` of a run of ``steps``.
+
+    1 in the first third of the run, 0.5 in the second, 0.2 in the last: the rate
+    changes twice, as under ``MultiStepLR``, so a learning rate that is read once and
+    kept (in a buffer, in the state) shows.
+    """
+    if step > 2 * steps // 3 >= 1:
+        return 0.2
+    if step > steps // 3 >= 1:
+        return 0.5
+    return 1.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +67,9 @@ class Quadratics:
     def draw(cls, seed: int, dtype: torch.dtype) -> "Quadratics":
         """Draw a problem from its own generator: the same problem for the same seed.
 
+        The problem is drawn in float64 and then rounded to ``dtype``, so problems of
+        the same seed in two precisions are the same problem.
+
         Parameters
         ----------
         seed : int
@@ -57,7 +85,7 @@ class Quadratics:
         generator = torch.Generator().manual_seed(seed)
 
         def normal(*shape: int) -> torch.Tensor:
-            return torch.randn(shape, generator=generator, dtype=dtype)
+            return torch.randn(shape, generator=generator, dtype=torch.float64)
 
         initial = [normal(*shape) for shape in SHAPES]
         initial.insert(UNUSED, normal(3))
@@ -65,11 +93,50 @@ class Quadratics:
         # A has more rows than columns and entries of variance 1/n: curvatures of order 1
         matrices = [normal(n + 2, n) / math.sqrt(n) for n in sizes]
         targets = [normal(n + 2) for n in sizes]
-        return cls(seed, initial, matrices, targets)
+        return cls(
+            seed,
+            [t.to(dtype) for t in initial],
+            [t.to(dtype) for t in matrices],
+            [t.to(dtype) for t in targets],
+        )
+
+    def to(self, dtype: torch.dtype) -> "Quadratics":
+        """Return the same problem in another precision."""
+        return Quadratics(
+            self.seed,
+            [t.to(dtype) for t in self.initial],
+            [t.to(dtype) for t in self.matrices],
+            [t.to(dtype) for t in self.targets],
+        )
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The precision of the problem's tensors."""
+        return self.initial[0].dtype
 
     def parameters(self) -> list[torch.Tensor]:
         """Return fresh leaf tensors holding the initial values, gradients on."""
         return [value.clone().requires_grad_(True) for value in self.initial]
+
+    def gradient(self, position: int, value: torch.Tensor) -> torch.Tensor:
+        r"""Return the gradient :math:`A_i^\top (A_i \theta_i - b_i)` of one parameter.
+
+        Parameters
+        ----------
+        position : int
+            The parameter's position among all of them (not the unused one).
+        value : torch.Tensor
+            Its value :math:`\theta_i`.
+
+        Returns
+        -------
+        torch.Tensor
+            The gradient, of the parameter's shape: what ``backward()`` of
+            :meth:`loss` would give, without the cost of autograd.
+        """
+        i = position - (position > UNUSED)
+        matrix, target = self.matrices[i], self.targets[i]
+        return (matrix.T @ (matrix @ value.reshape(-1) - target)).reshape(value.shape)
 
     def loss(self, parameters: list[torch.Tensor]) -> torch.Tensor:
         r"""Return :math:`\sum_i \tfrac12\|A_i \theta_i - b_i\|^2` (the unused one left out)."""

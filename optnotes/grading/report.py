@@ -40,20 +40,22 @@ class Report:
     cases : list of CaseResult
         One result per setting.
     hints : list of str
-        Likely causes of the differences.
-    skipped : list of str
-        Settings left out because the student's code does not take their arguments.
+        Advice about the causes of the differences, where the evidence singles one out.
     """
 
     title: str
     cases: list[CaseResult]
     hints: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         """Whether every setting that was run agrees with the reference."""
         return bool(self.cases) and all(case.passed for case in self.cases)
+
+    @property
+    def score(self) -> float:
+        """The share of settings that agree, from 0 to 1: partial credit."""
+        return sum(case.passed for case in self.cases) / len(self.cases) if self.cases else 0.0
 
     def assert_ok(self) -> None:
         """Raise ``AssertionError`` with the report's text unless the check passed.
@@ -63,6 +65,7 @@ class Report:
         AssertionError
             If any setting differs from the reference, or none was run.
         """
+        __tracebackhide__ = True  # pytest and IPython show the report, not this frame
         if not self.passed:
             raise AssertionError(str(self))
 
@@ -74,9 +77,6 @@ class Report:
             lines.append(f"  {'✓' if case.passed else '✗'} {case.setting}")
             if case.problem is not None:
                 lines += [f"      {line}" for line in case.problem.splitlines()]
-        if self.skipped:
-            lines.append("Not checked (arguments your code does not take):")
-            lines += [f"  - {setting}" for setting in self.skipped]
         if self.hints:
             lines.append("Hints:")
             lines += [f"  - {hint}" for hint in self.hints]

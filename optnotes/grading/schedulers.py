@@ -20,6 +20,7 @@ from optnotes.grading.compare import (
     make_report,
     name_of,
     reference_name,
+    resolve,
     settings_to_run,
 )
 from optnotes.grading.hints import ADVICE, error_hints
@@ -48,7 +49,7 @@ SCHEDULER_SETTINGS: dict[str, list[dict[str, Any]]] = {
 
 def check_scheduler(
     student_cls: type,
-    reference: str | type = "StepLR",
+    reference: str | type,
     *,
     kwargs: Settings = None,
     steps: int = 60,
@@ -67,9 +68,11 @@ def check_scheduler(
     student_cls : type
         The scheduler class to check; it is constructed as ``student_cls(optimizer, **kwargs)``.
     reference : str or type
-        The name of a ``torch.optim.lr_scheduler`` class, or any scheduler class.
+        The name of a ``torch.optim.lr_scheduler`` class (any case), or any scheduler
+        class.
     kwargs : dict or list of dict, optional
-        Settings to try; by default those of ``SCHEDULER_SETTINGS`` for the reference.
+        Settings to try; by default those of ``SCHEDULER_SETTINGS`` for the reference
+        (a default setting with an argument ``student_cls`` does not take fails).
     steps : int
         Number of ``step()`` calls.
     rtol, atol : float
@@ -83,16 +86,15 @@ def check_scheduler(
     Raises
     ------
     ValueError
-        If no ``kwargs`` are given and the reference has no default settings.
+        If ``reference`` names no scheduler of ``torch.optim.lr_scheduler`` (the message
+        lists them), or no ``kwargs`` are given and the reference has no default settings.
     """
-    reference_cls = (
-        getattr(torch.optim.lr_scheduler, reference) if isinstance(reference, str) else reference
-    )
+    reference_cls = resolve(reference, torch.optim.lr_scheduler, _is_scheduler, "scheduler")
     defaults = SCHEDULER_SETTINGS.get(reference_cls.__name__)
-    settings, skipped = settings_to_run(kwargs, defaults, student_cls)
+    settings, cases = settings_to_run(kwargs, defaults, student_cls)
     # made-up validation losses, falling then flat, for schedulers that watch one
     metrics = [max(1.0 - 0.1 * t, 0.3) + 0.01 * (t % 3) for t in range(steps)]
-    cases, hints = [], []
+    hints: list[str] = []
     for setting in settings:
         student, error = _lr_sequence(student_cls, setting, steps, metrics)
         expected, _ = _lr_sequence(reference_cls, setting, steps, metrics, raise_errors=True)
@@ -111,9 +113,19 @@ def check_scheduler(
         )
         cases.append(CaseResult(label(setting), text))
         hints += _scheduler_hints(student, expected, rtol, atol)
+    if kwargs is None:
+        by_label = {case.setting: case for case in cases}
+        cases = [by_label[label(setting)] for setting in defaults]
     namespace = "torch.optim.lr_scheduler"
     title = f"{name_of(student_cls)} vs {reference_name(reference, reference_cls, namespace)}"
-    return make_report(title, cases, hints, skipped)
+    return make_report(title, cases, hints)
+
+
+def _is_scheduler(obj: Any) -> bool:
+    return isinstance(obj, type) and (
+        issubclass(obj, torch.optim.lr_scheduler.LRScheduler)
+        or obj is torch.optim.lr_scheduler.ReduceLROnPlateau
+    )
 
 
 def _lr_sequence(

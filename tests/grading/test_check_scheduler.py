@@ -58,3 +58,24 @@ def test_scheduler_without_default_settings_needs_kwargs():
         torch.optim.lr_scheduler.LambdaLR, "LambdaLR", kwargs={"lr_lambda": lambda t: 0.9**t}
     )
     report.assert_ok()
+
+
+def test_scheduler_reference_is_required_found_in_any_case_and_typos_listed():
+    with pytest.raises(TypeError):
+        check_scheduler(torch.optim.lr_scheduler.StepLR)
+    check_scheduler(torch.optim.lr_scheduler.StepLR, "steplr").assert_ok()
+    with pytest.raises(ValueError, match=r"no scheduler named 'StepRL'; valid names: .*StepLR"):
+        check_scheduler(torch.optim.lr_scheduler.StepLR, "StepRL")
+
+
+def test_a_scheduler_missing_an_argument_fails():
+    class HalvingLR(torch.optim.lr_scheduler.LRScheduler):
+        def __init__(self, optimizer, T_max):  # no eta_min
+            super().__init__(optimizer)
+
+        def get_lr(self):
+            return [lr * 0.5**self.last_epoch for lr in self.base_lrs]
+
+    report = check_scheduler(HalvingLR, "CosineAnnealingLR")
+    assert not report.passed
+    assert "does not take the argument(s) eta_min" in report.cases[1].problem

@@ -5,7 +5,7 @@ from optnotes.grading.report import CaseResult
 
 
 def test_assert_ok_raises_with_the_report_text():
-    report = check_optimizer(MUTANTS["adam_no_bias_correction"].cls, "Adam")
+    report = check_optimizer(MUTANTS["adam_1"].cls, "Adam", kwargs={})
     with pytest.raises(AssertionError) as error:
         report.assert_ok()
     assert str(error.value) == str(report)
@@ -29,7 +29,9 @@ def test_report_is_shown_as_text_in_a_notebook():
         "Hints:",
         "  - look",
     ]
+    assert report.score == 0.5
 
 
 def test_empty_report_does_not_pass():
     assert not Report("nothing", []).passed
+    assert Report("nothing", []).score == 0.0
