@@ -32,7 +32,7 @@ def resolve(
     ----------
     reference : str or object
         A name, or the reference itself.
-    namespace : module
+    namespace : types.ModuleType
         Where names are looked up, e.g. ``torch.optim``.
     is_valid : callable
         Which objects of ``namespace`` count as references.

@@ -18,6 +18,7 @@ import torch
 __all__ = [
     "ADVICE",
     "FIRST_STEPS",
+    "PROBE",
     "SWITCH_OFF",
     "error_hints",
     "family_of",
@@ -316,8 +317,8 @@ FIRST_STEPS: dict[str, tuple[Update, dict[str, tuple[Update, Callable[..., bool]
         },
     ),
 }
-"""By family: the correct first update, and by advice key each mistake's first update with
-the condition on the hyper-parameters under which the mistake can occur."""
+"""The correct first update of each family, and for each advice key the first update of
+that mistake with the condition on the hyper-parameters under which it can occur."""
 
 
 def family_of(cls: type) -> str:

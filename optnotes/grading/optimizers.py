@@ -88,8 +88,8 @@ OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
         {"weight_decay": 0.1, "maximize": True},
     ],
 }
-"""Settings tried when ``check_optimizer`` gets no ``kwargs``, by reference name: every
-argument of the algorithm (not torch's implementation switches such as ``foreach``)."""
+"""Settings tried when ``check_optimizer`` gets no ``kwargs``, by reference name, which
+use every argument of the algorithm (not torch's implementation switches like ``foreach``)."""
 
 
 def _is_optimizer(obj: Any) -> bool:

@@ -54,7 +54,7 @@ class Report:
 
     @property
     def score(self) -> float:
-        """The share of settings that agree, from 0 to 1: partial credit."""
+        """Share of the settings that agree, between 0 and 1, for partial credit."""
         return sum(case.passed for case in self.cases) / len(self.cases) if self.cases else 0.0
 
     def assert_ok(self) -> None:

@@ -35,7 +35,7 @@ from optnotes.grading.problem import (
     lr_factor,
 )
 
-__all__ = ["FULL", "Protocol", "Run", "default_lr", "device_problem", "run_optimizer"]
+__all__ = ["FULL", "TRAPS", "Protocol", "Run", "default_lr", "device_problem", "run_optimizer"]
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Protocol:
 
 
 FULL = Protocol()
-"""Every trap set, no added round-off: the protocol of the check."""
+"""The protocol of the check, with every trap set and no added round-off."""
 
 TRAPS = ("lr_changes", "group_lr_ratio", "intermittent", "grads_in_place", "resume")
 """The traps, in the order the diagnosis tries switching them off."""
