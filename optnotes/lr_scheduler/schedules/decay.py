@@ -1,21 +1,24 @@
-r"""Decays in closed form: step, exponential and cosine, as functions and as schedules.
+r"""Decays in closed form: step, multi-step, exponential, polynomial and cosine.
 
 Each formula is written once, here, as a function of the step and the
-hyper-parameters (``step_factor``, ``exponential_factor``, ``cosine_annealing_factor``,
-``cosine_annealing_lr``). The factories ``step``, ``exponential`` and ``cosine`` fix the
+hyper-parameters (``step_factor``, ``multistep_factor``, ``exponential_factor``,
+``polynomial_factor``, ``cosine_annealing_factor``, ``cosine_annealing_lr``). The
+factories ``step``, ``multistep``, ``exponential``, ``polynomial`` and ``cosine`` fix the
 hyper-parameters and return the schedule (see :mod:`~optnotes.lr_scheduler.schedules.base`)
 :math:`t \mapsto f(t)`.
 
-The schedulers ``StepLR``, ``ExponentialLR`` and ``CosineAnnealingLR`` do not
-evaluate the closed forms below at every step: like PyTorch, and because bit-for-bit
-parity with PyTorch needs it, they *multiply the current learning rate* by the ratio of
-two consecutive values, :math:`\eta_t = \eta_{t-1}\, f(t) / f(t-1)`. Both forms give
-the same numbers (up to float round-off) as long as nobody changes the learning rate by
-hand; a manual change rescales the rest of a recursive schedule, while the closed form
-ignores it.
+The schedulers ``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``PolynomialLR`` and
+``CosineAnnealingLR`` do not evaluate the closed forms below at every step: like PyTorch,
+and because bit-for-bit parity with PyTorch needs it, they *multiply the current learning
+rate* by the ratio of two consecutive values, :math:`\eta_t = \eta_{t-1}\, f(t) / f(t-1)`.
+Both forms give the same numbers (up to float round-off) as long as nobody changes the
+learning rate by hand; a manual change rescales the rest of a recursive schedule, while
+the closed form ignores it.
 """
 
 import math
+from bisect import bisect_right
+from collections.abc import Iterable
 from functools import partial
 
 from .base import Schedule
@@ -26,6 +29,10 @@ __all__ = [
     "cosine_annealing_lr",
     "exponential",
     "exponential_factor",
+    "multistep",
+    "multistep_factor",
+    "polynomial",
+    "polynomial_factor",
     "raised_cosine",
     "step",
     "step_factor",
@@ -55,6 +62,32 @@ def step_factor(step: int, step_size: int, gamma: float = 0.1) -> float:
     return gamma ** (step // step_size)
 
 
+def multistep_factor(step: int, milestones: Iterable[int], gamma: float = 0.1) -> float:
+    r"""Multi-step decay: multiply by :math:`\gamma` at each milestone passed.
+
+    .. math::
+        f(t) = \gamma^{\,\#\{i \,:\, m_i \le t\}}
+
+    A milestone listed twice counts twice, as in PyTorch's ``MultiStepLR``, whose
+    ``_get_closed_form_lr`` this is (the order of the milestones does not matter).
+
+    Parameters
+    ----------
+    step : int
+        The step :math:`t`.
+    milestones : iterable of int
+        The steps :math:`m_1, m_2, \dots` at which the factor drops.
+    gamma : float, default 0.1
+        The decay factor :math:`\gamma`.
+
+    Returns
+    -------
+    float
+        The factor :math:`f(t)` that multiplies the initial learning rate.
+    """
+    return gamma ** bisect_right(sorted(milestones), step)  # γ^(milestones passed)
+
+
 def exponential_factor(step: int, gamma: float) -> float:
     r"""Exponential decay: multiply by :math:`\gamma` at every step.
 
@@ -74,6 +107,32 @@ def exponential_factor(step: int, gamma: float) -> float:
         The factor :math:`f(t)` that multiplies the initial learning rate.
     """
     return gamma**step
+
+
+def polynomial_factor(step: int, total_iters: int, power: float = 1.0) -> float:
+    r"""Polynomial decay from 1 to 0 in ``total_iters`` steps, then 0.
+
+    .. math::
+        f(t) = \Bigl(1 - \frac{\min(t, T)}{T}\Bigr)^{p}
+
+    With :math:`p = 1` a straight line down to 0 at :math:`t = T`; :math:`p < 1` keeps
+    the factor high longer, :math:`p > 1` drops it early.
+
+    Parameters
+    ----------
+    step : int
+        The step :math:`t`.
+    total_iters : int
+        The number of steps :math:`T` to reach 0.
+    power : float, default 1.0
+        The power :math:`p` of the polynomial.
+
+    Returns
+    -------
+    float
+        The factor :math:`f(t)` that multiplies the initial learning rate.
+    """
+    return (1.0 - min(total_iters, step) / total_iters) ** power  # (1 − min(t, T)/T)^p
 
 
 def cosine_annealing_factor(step: int, T_max: int) -> float:
@@ -174,6 +233,25 @@ def step(step_size: int, gamma: float = 0.1) -> Schedule:
     return partial(step_factor, step_size=step_size, gamma=gamma)
 
 
+def multistep(milestones: Iterable[int], gamma: float = 0.1) -> Schedule:
+    r"""Multi-step decay as a schedule: ``multistep_factor`` with the milestones fixed.
+
+    Parameters
+    ----------
+    milestones : iterable of int
+        The steps at which the factor is multiplied by :math:`\gamma` (a repeated
+        milestone multiplies twice).
+    gamma : float, default 0.1
+        The decay factor :math:`\gamma`.
+
+    Returns
+    -------
+    callable
+        :math:`t \mapsto \gamma^{\,\#\{i \,:\, m_i \le t\}}`.
+    """
+    return partial(multistep_factor, milestones=tuple(sorted(milestones)), gamma=gamma)
+
+
 def exponential(gamma: float) -> Schedule:
     r"""Exponential decay as a schedule: :math:`t \mapsto \gamma^t` (``exponential_factor``).
 
@@ -188,6 +266,33 @@ def exponential(gamma: float) -> Schedule:
         :math:`t \mapsto \gamma^t`.
     """
     return partial(exponential_factor, gamma=gamma)
+
+
+def polynomial(total_iters: int = 5, power: float = 1.0) -> Schedule:
+    r"""Polynomial decay as a schedule: :math:`t \mapsto (1 - \min(t, T)/T)^p`.
+
+    The learning rates of ``PolynomialLR(total_iters, power)`` divided by the initial
+    learning rate (``polynomial_factor``).
+
+    Parameters
+    ----------
+    total_iters : int, default 5
+        The number of steps :math:`T \ge 1` to reach 0.
+    power : float, default 1.0
+        The power :math:`p` of the polynomial.
+
+    Returns
+    -------
+    callable
+        :math:`t \mapsto (1 - \min(t, T)/T)^p`.
+
+    Raises
+    ------
+    ValueError
+        If ``total_iters`` is not positive.
+    """
+    _check_positive("total_iters", total_iters)
+    return partial(polynomial_factor, total_iters=total_iters, power=power)
 
 
 def cosine(T_max: int, eta_min_ratio: float = 0.0) -> Schedule:
