@@ -25,7 +25,8 @@ binds ours, and run with :mod:`unittest` (PyTorch's ``TestCase`` is a
 ``unittest.TestCase``) while the swap is in place, so that
 ``torch.optim.lr_scheduler.StepLR(...)`` inside a test is ours too. Torch's base
 class and its own code stay torch's (with all fifteen schedulers ours, a test of
-``SequentialLR`` runs ours over ours; a class we did not implement would stay torch's). Every test's outcome is reported; any failure or
+``SequentialLR`` runs ours over ours; a class we did not implement would stay torch's).
+Every test's outcome is reported; any failure or
 error fails the pytest test. The same runner is run here on a small fake suite, so it
 is tested whether or not the copy is there.
 
