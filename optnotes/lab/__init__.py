@@ -10,6 +10,7 @@ pandas); ``optnotes.optim``, ``optnotes.lr_scheduler``, ``optnotes.clip`` and
 ``data``, ``models``        the digits, synthetic regression, the adding problem; MLP and RNN
 ``problems``                two-dimensional test functions and trajectories on them
 ``training``                ``fit`` and its ``History``
+``lr_range``                the learning-rate range test (Smith 2017) and its suggestions
 ``experiments``             the runs chapters share: parity, digits training, seed statistics
 ``noisy_quadratic``          the noisy quadratic model, where schedules provably matter
 ``plotting``, ``display``   figures, source listings, numbers glued into the prose
