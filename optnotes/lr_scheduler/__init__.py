@@ -9,8 +9,13 @@ produce the same learning rates step for step. ``CosineAnnealingWarmRestarts`` a
 ``OneCycleLR`` (which also cycles the momentum, or Adam's β₁) complete the list, and
 ``SequentialLR`` and ``ChainedScheduler`` re-implement torch's two containers, accepting
 torch's schedulers and ours in any mix; the pure forms are ``schedules.sgdr`` and
-``schedules.one_cycle``. ``LinearWarmup`` puts a linear warm-up in front of any
-scheduler, ``ReduceLROnPlateau`` included.
+``schedules.one_cycle``. ``WarmupCosineLR``, ``WSDLR`` (warmup–stable–decay) and
+``InverseSqrtLR`` add the schedules of large-scale training that torch lacks, as Hugging
+Face ``transformers``' ``get_cosine_schedule_with_warmup``, ``get_wsd_schedule`` and
+``get_inverse_sqrt_schedule`` define them; their pure forms are
+``schedules.warmup_cosine``, ``schedules.wsd`` and ``schedules.inverse_sqrt``.
+``LinearWarmup`` puts a linear warm-up in front of any scheduler, ``ReduceLROnPlateau``
+included.
 
 The schedules themselves are values in ``schedules``: functions of the step made
 by factories (``schedules.cosine(T_max)``, ``schedules.step(step_size, gamma)``,
@@ -33,6 +38,7 @@ from .cyclic import CyclicLR
 from .exponential import ExponentialLR
 from .lambda_lr import LambdaLR, MultiplicativeLR
 from .linear import LinearLR
+from .modern import WSDLR, InverseSqrtLR, WarmupCosineLR
 from .multistep import MultiStepLR
 from .one_cycle import OneCycleLR
 from .plateau import ReduceLROnPlateau
@@ -46,6 +52,7 @@ from .schedules import (
     cyclic_scale_fn,
     cyclic_value,
     exponential_factor,
+    inverse_sqrt_factor,
     linear_factor,
     linear_warmup_factor,
     multistep_factor,
@@ -56,6 +63,8 @@ from .schedules import (
     sgdr_cycle,
     sgdr_lr,
     step_factor,
+    warmup_cosine_factor,
+    wsd_factor,
 )
 from .sequence import iter_lr_sequence, lr_sequence, needs_metric
 from .sequential import SequentialLR
@@ -64,12 +73,14 @@ from .step import StepLR
 from .warmup import LinearWarmup
 
 __all__ = [
+    "WSDLR",
     "ChainedScheduler",
     "ConstantLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
     "CyclicLR",
     "ExponentialLR",
+    "InverseSqrtLR",
     "LambdaLR",
     "LinearLR",
     "LinearWarmup",
@@ -80,6 +91,7 @@ __all__ = [
     "ReduceLROnPlateau",
     "SequentialLR",
     "StepLR",
+    "WarmupCosineLR",
     "constant_factor",
     "cosine_annealing_factor",
     "cosine_annealing_lr",
@@ -88,6 +100,7 @@ __all__ = [
     "cyclic_scale_fn",
     "cyclic_value",
     "exponential_factor",
+    "inverse_sqrt_factor",
     "iter_lr_sequence",
     "linear_factor",
     "linear_warmup_factor",
@@ -102,4 +115,6 @@ __all__ = [
     "sgdr_cycle",
     "sgdr_lr",
     "step_factor",
+    "warmup_cosine_factor",
+    "wsd_factor",
 ]

@@ -7,6 +7,9 @@ it, join it to another, or hand it to ``LambdaLR``. The factories:
 * :mod:`~optnotes.lr_scheduler.schedules.decay`: ``step``, ``multistep``, ``exponential``,
   ``polynomial``, ``cosine``;
 * :mod:`~optnotes.lr_scheduler.schedules.cyclical`: ``cyclic``;
+* :mod:`~optnotes.lr_scheduler.schedules.modern`: ``warmup_cosine``, ``wsd`` and
+  ``inverse_sqrt`` (with ``noam`` and ``warmup_cosine_optax``), the schedules of
+  large-scale training, as Hugging Face ``transformers`` defines them;
 * :mod:`~optnotes.lr_scheduler.schedules.piecewise`: ``constant``, ``linear``, and the
   compositions ``join(schedules, boundaries)`` and ``warmup(schedule, warmup_steps)``;
   ``LinearLR`` and ``ConstantLR`` are such pieces (see
@@ -48,11 +51,23 @@ from .decay import (
     step,
     step_factor,
 )
+from .modern import (
+    DECAY_SHAPES,
+    inverse_sqrt,
+    inverse_sqrt_factor,
+    noam,
+    warmup_cosine,
+    warmup_cosine_factor,
+    warmup_cosine_optax,
+    wsd,
+    wsd_factor,
+)
 from .piecewise import constant, join, linear, linear_warmup_factor, warmup
 from .ramp import constant_factor, linear_factor
 from .restarts import sgdr, sgdr_cycle, sgdr_lr
 
 __all__ = [
+    "DECAY_SHAPES",
     "Schedule",
     "annealing_cos",
     "annealing_linear",
@@ -68,12 +83,15 @@ __all__ = [
     "cyclic_value",
     "exponential",
     "exponential_factor",
+    "inverse_sqrt",
+    "inverse_sqrt_factor",
     "join",
     "linear",
     "linear_factor",
     "linear_warmup_factor",
     "multistep",
     "multistep_factor",
+    "noam",
     "one_cycle",
     "one_cycle_knots",
     "one_cycle_lr",
@@ -89,4 +107,9 @@ __all__ = [
     "step",
     "step_factor",
     "warmup",
+    "warmup_cosine",
+    "warmup_cosine_factor",
+    "warmup_cosine_optax",
+    "wsd",
+    "wsd_factor",
 ]
