@@ -33,18 +33,29 @@ SCHEDULER_SETTINGS: dict[str, list[dict[str, Any]]] = {
     "StepLR": [{"step_size": 7, "gamma": 0.5}],
     "MultiStepLR": [{"milestones": [10, 25], "gamma": 0.3}],
     "ExponentialLR": [{"gamma": 0.9}],
-    "LinearLR": [{"start_factor": 0.1, "total_iters": 10}],
+    "ConstantLR": [{"factor": 0.5, "total_iters": 10}],
+    "LinearLR": [
+        {"start_factor": 0.1, "total_iters": 10},
+        {"start_factor": 1.0, "end_factor": 0.2, "total_iters": 30},
+    ],
+    "PolynomialLR": [{"total_iters": 40, "power": 2.0}],
     "CosineAnnealingLR": [{"T_max": 20}, {"T_max": 20, "eta_min": 0.001}],
     "ReduceLROnPlateau": [
         {"patience": 2, "factor": 0.5},
         {"patience": 1, "factor": 0.3, "cooldown": 2, "min_lr": 0.005},
+    ],
+    "CosineAnnealingWarmRestarts": [{"T_0": 10}, {"T_0": 5, "T_mult": 2, "eta_min": 0.001}],
+    "OneCycleLR": [
+        {"max_lr": 0.5, "total_steps": 61},
+        {"max_lr": 0.5, "total_steps": 61, "anneal_strategy": "linear", "three_phase": True},
     ],
     "CyclicLR": [
         {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 5},
         {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 4, "mode": "triangular2"},
     ],
 }
-"""Settings tried when ``check_scheduler`` gets no ``kwargs``, by reference name."""
+"""Settings tried when ``check_scheduler`` gets no ``kwargs``, by reference name (those of
+``OneCycleLR`` last 61 values, the default ``steps=60`` after construction)."""
 
 
 def check_scheduler(
