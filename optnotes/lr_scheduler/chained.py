@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from torch.optim import Optimizer
-from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from ._base import LRScheduler, current_lrs
+from ._base import LRScheduler, check_children, current_lrs
 
 __all__ = ["ChainedScheduler"]
 
@@ -60,26 +59,7 @@ class ChainedScheduler(LRScheduler):
                 "but got no scheduler."
             )
         optimizer = optimizer or schedulers[0].optimizer
-        for index, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(
-                    f"{self.__class__.__name__} at index {index} should have `optimizer` "
-                    "as its attribute."
-                )
-            if isinstance(scheduler, ReduceLROnPlateau):  # ours subclasses torch's
-                raise ValueError(
-                    f"{self.__class__.__name__} does not support `ReduceLROnPlateau` "
-                    "scheduler as it requires additional kwargs to be specified when "
-                    f"calling `step`, but got one at index {index} in the given "
-                    "schedulers sequence."
-                )
-            if optimizer != scheduler.optimizer:
-                raise ValueError(
-                    f"{self.__class__.__name__} expects all schedulers to belong to the "
-                    f"same optimizer, but got scheduler {scheduler.__class__.__name__} at "
-                    f"index {index} has {scheduler.optimizer}, which is different from "
-                    f"{optimizer.__class__.__name__}."
-                )
+        check_children(self, schedulers, optimizer)
         self._schedulers = schedulers
         self.optimizer = optimizer
         self._last_lr = current_lrs(self._schedulers[-1].optimizer)

@@ -11,9 +11,8 @@ from bisect import bisect_right
 from typing import Any
 
 from torch.optim import Optimizer
-from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from ._base import LRScheduler, set_group_value
+from ._base import LRScheduler, check_children, set_group_value
 
 __all__ = ["SequentialLR"]
 
@@ -86,26 +85,7 @@ class SequentialLR(LRScheduler):
             raise ValueError(
                 f"{self.__class__.__name__} expects at least one scheduler, but got no scheduler."
             )
-        for index, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(
-                    f"{self.__class__.__name__} at index {index} should have `optimizer` "
-                    "as its attribute."
-                )
-            if isinstance(scheduler, ReduceLROnPlateau):  # ours subclasses torch's
-                raise ValueError(
-                    f"{self.__class__.__name__} does not support `ReduceLROnPlateau` "
-                    "scheduler as it requires additional kwargs to be specified when "
-                    f"calling `step`, but got one at index {index} in the given "
-                    "schedulers sequence."
-                )
-            if optimizer != scheduler.optimizer:
-                raise ValueError(
-                    f"{self.__class__.__name__} expects all schedulers to belong to the "
-                    f"same optimizer, but got scheduler {scheduler.__class__.__name__} at "
-                    f"index {index} has {scheduler.optimizer}, which is different from "
-                    f"{optimizer.__class__.__name__}."
-                )
+        check_children(self, schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 "Sequential Schedulers expects number of schedulers provided to be one more "
