@@ -385,10 +385,10 @@ class RMSprop1(SkeletonOptimizer):
 class Mutant(NamedTuple):
     """A hand-in for an exercise, and the optimizer it should equal."""
 
-    cls: type[torch.optim.Optimizer]
+    cls: type
     """The hand-in."""
     reference: str
-    """Name of the ``torch.optim`` class it imitates."""
+    """Name of the ``torch.optim`` (or ``torch.optim.lr_scheduler``) class it imitates."""
 
 
 MUTANTS = {

@@ -2,9 +2,10 @@
 
 Both schedulers drive the same throw-away optimizer through
 :func:`~optnotes.lr_scheduler.sequence.iter_lr_sequence`, the helper the book plots schedules with;
-the learning rates of every param group after construction and after every ``step()``
-are compared. A sequence that is the reference's shifted by one step, or right for the
-first param group only, gets a hint.
+the learning rates (and momenta, which ``CyclicLR`` and ``OneCycleLR`` cycle) of every
+param group after construction and after every ``step()`` are compared. A sequence that
+is the reference's shifted by one step, or right for the first param group only, gets a
+hint.
 """
 
 from collections.abc import Mapping
@@ -70,9 +71,11 @@ def check_scheduler(
     """Check that a learning-rate scheduler produces the reference's learning rates.
 
     Both schedulers drive an SGD optimizer with two param groups (learning rates 0.1 and
-    0.01, momentum 0.9); the learning rates after construction and after every
-    ``step()`` are compared. Schedulers whose ``step`` needs a metric
-    (``ReduceLROnPlateau``) get made-up validation losses, falling, then flat.
+    0.01, momentum 0.9); the learning rates and the momenta after construction and after
+    every ``step()`` are compared (the momenta stay at 0.9 unless the scheduler cycles
+    them, as ``OneCycleLR`` and ``CyclicLR`` do by default). Schedulers whose ``step``
+    needs a metric (``ReduceLROnPlateau``) get made-up validation losses, falling, then
+    flat.
 
     Parameters
     ----------
@@ -87,7 +90,7 @@ def check_scheduler(
     steps : int
         Number of ``step()`` calls.
     rtol, atol : float
-        Relative and absolute tolerance on the learning rates.
+        Relative and absolute tolerance on the learning rates and momenta.
 
     Returns
     -------
@@ -117,10 +120,12 @@ def check_scheduler(
             cases.append(CaseResult(label(setting), describe_error(error)))
             hints += error_hints(error)
             continue
-        step, group = difference
+        step, column = difference
+        key, group = _KEYS[column // _GROUPS], column % _GROUPS
         text = (
-            f"first difference at step {step}, param group {group}: "
-            f"yours {student[step][group]:.10g}, reference {expected[step][group]:.10g}"
+            f"first difference at step {step}, param group {group}"
+            f"{'' if key == 'lr' else f' ({key})'}: "
+            f"yours {student[step][column]:.10g}, reference {expected[step][column]:.10g}"
         )
         cases.append(CaseResult(label(setting), text))
         hints += _scheduler_hints(student, expected, rtol, atol)
@@ -130,6 +135,11 @@ def check_scheduler(
     namespace = "torch.optim.lr_scheduler"
     title = f"{name_of(student_cls)} vs {reference_name(reference, reference_cls, namespace)}"
     return make_report(title, cases, hints)
+
+
+# what the checker reads of each of the two param groups of iter_lr_sequence's optimizer
+_KEYS = ("lr", "momentum")
+_GROUPS = 2
 
 
 def _is_scheduler(obj: Any) -> bool:
@@ -147,10 +157,10 @@ def _lr_sequence(
     *,
     raise_errors: bool = False,
 ) -> tuple[list[tuple[float, ...]], Exception | None]:
-    """Learning rates of both param groups, and the error that cut them short if any."""
+    """Learning rates and momenta of both param groups, and the error that cut them short."""
     lrs: list[tuple[float, ...]] = []
     try:
-        lrs.extend(iter_lr_sequence(cls, steps, metrics=metrics, **setting))
+        lrs.extend(iter_lr_sequence(cls, steps, metrics=metrics, keys=_KEYS, **setting))
     except Exception as error:  # the student's code may fail in any way; report it
         if raise_errors:
             raise
@@ -169,6 +179,7 @@ def _scheduler_hints(
         hints.append(ADVICE["scheduler_lags"])
     if same(student[:-1], expected[1:]):
         hints.append(ADVICE["scheduler_leads"])
-    if same([lrs[:1] for lrs in student], [lrs[:1] for lrs in expected]):
+    first_group = slice(0, None, _GROUPS)  # the columns of param group 0
+    if same([row[first_group] for row in student], [row[first_group] for row in expected]):
         hints.append(ADVICE["scheduler_groups"])
     return hints

@@ -46,6 +46,7 @@ def iter_lr_sequence(
     *,
     lrs: Sequence[float] = (0.1, 0.01),
     metrics: Sequence[float] | None = None,
+    keys: Sequence[str] = ("lr",),
     **kwargs: Any,
 ) -> Iterator[tuple[float, ...]]:
     """Yield the learning rates a scheduler sets, one tuple per step.
@@ -68,6 +69,9 @@ def iter_lr_sequence(
     metrics : sequence of float, optional
         The value passed to ``step`` at each step, for a scheduler that watches a
         metric (see :func:`needs_metric`); required for such a scheduler.
+    keys : sequence of str, default ("lr",)
+        The param-group entries to read, e.g. ``("lr", "momentum")`` for a scheduler
+        that also cycles the momentum.
     **kwargs
         Passed to ``scheduler_cls``.
 
@@ -75,7 +79,8 @@ def iter_lr_sequence(
     ------
     tuple of float
         The learning rate of each param group after construction (step 0), then after
-        each step.
+        each step; with several ``keys``, the values of the first key for every group,
+        then those of the next key, and so on.
     """
     params = [torch.zeros(1, requires_grad=True) for _ in lrs]
     groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs, strict=True)]
@@ -84,14 +89,18 @@ def iter_lr_sequence(
     watches_metric = needs_metric(scheduler)
     if watches_metric and (metrics is None or len(metrics) < steps):
         raise ValueError(f"this scheduler watches a metric: pass `metrics` for all {steps} steps")
-    yield tuple(float(group["lr"]) for group in optimizer.param_groups)
+
+    def row() -> tuple[float, ...]:
+        return tuple(float(group[key]) for key in keys for group in optimizer.param_groups)
+
+    yield row()
     for t in range(steps):
         optimizer.step()  # no gradients: nothing moves, but the scheduler sees a step
         if watches_metric:
             scheduler.step(metrics[t])
         else:
             scheduler.step()
-        yield tuple(float(group["lr"]) for group in optimizer.param_groups)
+        yield row()
 
 
 def lr_sequence(
