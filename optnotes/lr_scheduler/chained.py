@@ -10,16 +10,16 @@ sets the learning rate outright (``CyclicLR``, ``OneCycleLR``,
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 from torch.optim import Optimizer
 
 from ._base import LRScheduler, check_children, current_lrs
+from ._container import SchedulerContainer
 
 __all__ = ["ChainedScheduler"]
 
 
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(SchedulerContainer):
     r"""Step several schedulers of one optimizer at once, in order.
 
     A drop-in replacement for :class:`torch.optim.lr_scheduler.ChainedScheduler`:
@@ -69,23 +69,3 @@ class ChainedScheduler(LRScheduler):
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = current_lrs(self._schedulers[-1].optimizer)
-
-    def state_dict(self) -> dict[str, Any]:
-        """Return the state, with the children's states as a list under ``'_schedulers'``."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Load the state written by ``state_dict`` (ours or PyTorch's), children included.
-
-        Parameters
-        ----------
-        state_dict : dict
-            The state; it is left as it was given.
-        """
-        children = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        state_dict["_schedulers"] = children  # give the caller's dict back unchanged
-        for index, state in enumerate(children):
-            self._schedulers[index].load_state_dict(state)

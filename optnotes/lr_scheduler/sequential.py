@@ -13,11 +13,12 @@ from typing import Any
 from torch.optim import Optimizer
 
 from ._base import LRScheduler, check_children, set_group_value
+from ._container import SchedulerContainer
 
 __all__ = ["SequentialLR"]
 
 
-class SequentialLR(LRScheduler):
+class SequentialLR(SchedulerContainer):
     r"""Run schedulers one after another, switching at the given milestones.
 
     A drop-in replacement for :class:`torch.optim.lr_scheduler.SequentialLR`: same
@@ -131,23 +132,3 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
-
-    def state_dict(self) -> dict[str, Any]:
-        """Return the state, with the children's states as a list under ``'_schedulers'``."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Load the state written by ``state_dict`` (ours or PyTorch's), children included.
-
-        Parameters
-        ----------
-        state_dict : dict
-            The state; it is left as it was given.
-        """
-        children = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        state_dict["_schedulers"] = children  # give the caller's dict back unchanged
-        for index, state in enumerate(children):
-            self._schedulers[index].load_state_dict(state)
