@@ -1,4 +1,4 @@
-r"""Drop-in replacements for six ``torch.optim`` optimizers.
+r"""Drop-in replacements for ``torch.optim`` optimizers.
 
 Each class takes the same arguments as its ``torch.optim`` namesake, writes the
 same ``state_dict`` and produces the same parameters step for step. Each
@@ -48,6 +48,7 @@ Arguments every optimizer shares, described here once:
 from .adadelta import Adadelta, adadelta_foreach_, adadelta_step_
 from .adagrad import Adagrad, adagrad_foreach_, adagrad_step_
 from .adam import Adam, adam_foreach_, adam_step_
+from .adamax import Adamax, adamax_foreach_, adamax_step_
 from .adamw import AdamW
 from .rmsprop import RMSprop, rmsprop_foreach_, rmsprop_step_
 from .sgd import SGD, sgd_foreach_, sgd_step_
@@ -58,6 +59,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
     "RMSprop",
     "adadelta_foreach_",
     "adadelta_step_",
@@ -65,6 +67,8 @@ __all__ = [
     "adagrad_step_",
     "adam_foreach_",
     "adam_step_",
+    "adamax_foreach_",
+    "adamax_step_",
     "rmsprop_foreach_",
     "rmsprop_step_",
     "sgd_foreach_",

@@ -7,7 +7,7 @@ import torch
 
 import optnotes.optim
 
-NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"]
+NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax"]
 
 #: The module whose update functions each class calls (AdamW is Adam's).
 ALGORITHM = {
@@ -17,6 +17,7 @@ ALGORITHM = {
     "RMSprop": "rmsprop",
     "Adagrad": "adagrad",
     "Adadelta": "adadelta",
+    "Adamax": "adamax",
 }
 
 
@@ -78,6 +79,11 @@ OPTION_GRID = {
     "Adadelta": grid(
         rho=[0.9, 0.5, 0.0, 1.0], lr=[1.0, 0.5], weight_decay=[0.0, 0.1], maximize=[False, True]
     ),
+    "Adamax": [
+        *grid(weight_decay=[0.0, 0.1], maximize=[False, True], lr=[0.002, 0.05]),
+        {"betas": (0.5, 0.9), "eps": 0.001},
+        {"betas": (0.0, 0.0)},
+    ],
 }
 CASES = [(name, kw) for name in NAMES for kw in OPTION_GRID[name]]
 
@@ -96,10 +102,18 @@ def checkpoint_cases():
         "RMSprop": {"centered": True, "momentum": 0.5},
         "Adagrad": {"lr_decay": 0.1, "initial_accumulator_value": 0.2},
         "Adadelta": {"weight_decay": 0.1},
+        "Adamax": {"weight_decay": 0.1},
     }
 
 
-DEFAULT_LRS = {"SGD": 0.01, "Adam": 0.01, "AdamW": 0.01, "RMSprop": 0.01, "Adagrad": 0.1}
+DEFAULT_LRS = {
+    "SGD": 0.01,
+    "Adam": 0.01,
+    "AdamW": 0.01,
+    "RMSprop": 0.01,
+    "Adagrad": 0.1,
+    "Adamax": 0.01,
+}
 
 
 # One dtype: two groups with different learning rates.

@@ -57,6 +57,12 @@ INVALID = [
     ("Adadelta", {"rho": -0.1}),
     ("Adadelta", {"eps": -1e-6}),
     ("Adadelta", {"weight_decay": -0.1}),
+    ("Adamax", {"lr": -2e-3}),
+    ("Adamax", {"eps": -1e-8}),
+    ("Adamax", {"betas": (1.0, 0.999)}),
+    ("Adamax", {"betas": (0.9, -0.1)}),
+    ("Adamax", {"weight_decay": -0.1}),
+    ("Adamax", {"lr": torch.tensor([0.1, 0.2])}),
 ]
 
 
