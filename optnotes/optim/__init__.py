@@ -50,6 +50,7 @@ from .adagrad import Adagrad, adagrad_foreach_, adagrad_step_
 from .adam import Adam, adam_foreach_, adam_step_
 from .adamax import Adamax, adamax_foreach_, adamax_step_
 from .adamw import AdamW
+from .nadam import NAdam, nadam_foreach_, nadam_step_
 from .rmsprop import RMSprop, rmsprop_foreach_, rmsprop_step_
 from .sgd import SGD, sgd_foreach_, sgd_step_
 
@@ -60,6 +61,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "NAdam",
     "RMSprop",
     "adadelta_foreach_",
     "adadelta_step_",
@@ -69,6 +71,8 @@ __all__ = [
     "adam_step_",
     "adamax_foreach_",
     "adamax_step_",
+    "nadam_foreach_",
+    "nadam_step_",
     "rmsprop_foreach_",
     "rmsprop_step_",
     "sgd_foreach_",

@@ -7,7 +7,7 @@ import torch
 
 import optnotes.optim
 
-NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax"]
+NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam"]
 
 #: The module whose update functions each class calls (AdamW is Adam's).
 ALGORITHM = {
@@ -18,6 +18,7 @@ ALGORITHM = {
     "Adagrad": "adagrad",
     "Adadelta": "adadelta",
     "Adamax": "adamax",
+    "NAdam": "nadam",
 }
 
 
@@ -84,6 +85,15 @@ OPTION_GRID = {
         {"betas": (0.5, 0.9), "eps": 0.001},
         {"betas": (0.0, 0.0)},
     ],
+    "NAdam": [
+        *grid(
+            weight_decay=[0.0, 0.1],
+            decoupled_weight_decay=[False, True],
+            momentum_decay=[4e-3, 0.0, 0.5],
+            maximize=[False, True],
+        ),
+        {"betas": (0.5, 0.9), "eps": 0.001, "lr": 0.05},
+    ],
 }
 CASES = [(name, kw) for name in NAMES for kw in OPTION_GRID[name]]
 
@@ -103,6 +113,7 @@ def checkpoint_cases():
         "Adagrad": {"lr_decay": 0.1, "initial_accumulator_value": 0.2},
         "Adadelta": {"weight_decay": 0.1},
         "Adamax": {"weight_decay": 0.1},
+        "NAdam": {"weight_decay": 0.1, "momentum_decay": 0.01},
     }
 
 
@@ -113,6 +124,7 @@ DEFAULT_LRS = {
     "RMSprop": 0.01,
     "Adagrad": 0.1,
     "Adamax": 0.01,
+    "NAdam": 0.01,
 }
 
 

@@ -63,6 +63,12 @@ INVALID = [
     ("Adamax", {"betas": (0.9, -0.1)}),
     ("Adamax", {"weight_decay": -0.1}),
     ("Adamax", {"lr": torch.tensor([0.1, 0.2])}),
+    ("NAdam", {"lr": -2e-3}),
+    ("NAdam", {"eps": -1e-8}),
+    ("NAdam", {"betas": (1.0, 0.999)}),
+    ("NAdam", {"betas": (0.9, 1.0)}),
+    ("NAdam", {"weight_decay": -0.1}),
+    ("NAdam", {"momentum_decay": -4e-3}),
 ]
 
 
