@@ -51,6 +51,7 @@ from .adam import Adam, adam_foreach_, adam_step_
 from .adamax import Adamax, adamax_foreach_, adamax_step_
 from .adamw import AdamW
 from .nadam import NAdam, nadam_foreach_, nadam_step_
+from .radam import RAdam, radam_foreach_, radam_step_
 from .rmsprop import RMSprop, rmsprop_foreach_, rmsprop_step_
 from .sgd import SGD, sgd_foreach_, sgd_step_
 
@@ -62,6 +63,7 @@ __all__ = [
     "AdamW",
     "Adamax",
     "NAdam",
+    "RAdam",
     "RMSprop",
     "adadelta_foreach_",
     "adadelta_step_",
@@ -73,6 +75,8 @@ __all__ = [
     "adamax_step_",
     "nadam_foreach_",
     "nadam_step_",
+    "radam_foreach_",
+    "radam_step_",
     "rmsprop_foreach_",
     "rmsprop_step_",
     "sgd_foreach_",

@@ -7,7 +7,7 @@ import torch
 
 import optnotes.optim
 
-NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam"]
+NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"]
 
 #: The module whose update functions each class calls (AdamW is Adam's).
 ALGORITHM = {
@@ -19,6 +19,7 @@ ALGORITHM = {
     "Adadelta": "adadelta",
     "Adamax": "adamax",
     "NAdam": "nadam",
+    "RAdam": "radam",
 }
 
 
@@ -94,6 +95,15 @@ OPTION_GRID = {
         ),
         {"betas": (0.5, 0.9), "eps": 0.001, "lr": 0.05},
     ],
+    "RAdam": [
+        *grid(
+            weight_decay=[0.0, 0.1],
+            decoupled_weight_decay=[False, True],
+            maximize=[False, True],
+        ),
+        {"betas": (0.9, 0.5)},  # ρ∞ = 3: never rectified, always the momentum step
+        {"betas": (0.5, 0.9), "eps": 0.001, "lr": 0.05},  # rectified from step 6 on
+    ],
 }
 CASES = [(name, kw) for name in NAMES for kw in OPTION_GRID[name]]
 
@@ -114,6 +124,7 @@ def checkpoint_cases():
         "Adadelta": {"weight_decay": 0.1},
         "Adamax": {"weight_decay": 0.1},
         "NAdam": {"weight_decay": 0.1, "momentum_decay": 0.01},
+        "RAdam": {"weight_decay": 0.1, "betas": (0.9, 0.9)},
     }
 
 
@@ -125,6 +136,7 @@ DEFAULT_LRS = {
     "Adagrad": 0.1,
     "Adamax": 0.01,
     "NAdam": 0.01,
+    "RAdam": 0.01,
 }
 
 

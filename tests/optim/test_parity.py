@@ -56,14 +56,15 @@ def test_matches_torch_random_hyperparameters(data, name, lr, weight_decay, maxi
         kwargs["nesterov"] = kwargs["momentum"] > 0 and data.draw(st.booleans())
         if kwargs["nesterov"]:
             kwargs["dampening"] = 0.0
-    elif name in ("Adam", "AdamW", "Adamax", "NAdam"):
+    elif name in ("Adam", "AdamW", "Adamax", "NAdam", "RAdam"):
         kwargs["betas"] = (data.draw(unit), data.draw(unit))
         kwargs["eps"] = data.draw(st.floats(1e-10, 1e-2))
         if name in ("Adam", "AdamW"):
             kwargs["amsgrad"] = data.draw(st.booleans())
+        if name in ("NAdam", "RAdam"):
+            kwargs["decoupled_weight_decay"] = data.draw(st.booleans())
         if name == "NAdam":
             kwargs["momentum_decay"] = data.draw(st.floats(0.0, 1.0))
-            kwargs["decoupled_weight_decay"] = data.draw(st.booleans())
     elif name == "RMSprop":
         kwargs["alpha"] = data.draw(unit)
         kwargs["momentum"] = data.draw(unit)

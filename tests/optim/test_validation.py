@@ -69,6 +69,11 @@ INVALID = [
     ("NAdam", {"betas": (0.9, 1.0)}),
     ("NAdam", {"weight_decay": -0.1}),
     ("NAdam", {"momentum_decay": -4e-3}),
+    ("RAdam", {"lr": -1e-3}),
+    ("RAdam", {"eps": -1e-8}),
+    ("RAdam", {"betas": (1.0, 0.999)}),
+    ("RAdam", {"betas": (0.9, -1.0)}),
+    ("RAdam", {"weight_decay": -0.1}),
 ]
 
 
