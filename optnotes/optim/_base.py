@@ -68,6 +68,12 @@ def check_lr(lr: float | Tensor) -> None:
     check(lr >= 0.0, f"Invalid learning rate: {lr}")
 
 
+def check_betas(betas: tuple[float, float]) -> None:
+    """Validate Adam-style ``betas`` (each in [0, 1)) with torch's messages."""
+    for index, beta in enumerate(betas[:2]):
+        check(0.0 <= beta < 1.0, f"Invalid beta parameter at index {index}: {beta}")
+
+
 def as_float(value: float | Tensor) -> float:
     """Return a hyper-parameter as a Python number (a 1-element tensor is read out)."""
     return value.item() if isinstance(value, Tensor) else value

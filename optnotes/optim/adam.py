@@ -28,6 +28,7 @@ from ._base import (
     ascent_and_l2,
     by_device_and_dtype,
     check,
+    check_betas,
     check_lr,
     new_step_counter,
     zeros_like,
@@ -234,8 +235,7 @@ class Adam(Optimizer):
     ) -> None:
         check_lr(lr)
         check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-        check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
-        check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+        check_betas(betas)
         check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
         defaults = {
             "lr": lr,
