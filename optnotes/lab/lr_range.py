@@ -20,8 +20,9 @@ steps, from the initial weights, with an ever-changing learning rate.
 """
 
 import copy
+import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -34,7 +35,7 @@ from torch import nn
 from optnotes.lab.device import best_device
 from optnotes.lab.plotting import MIN_FONT_PT, series_styles, style
 from optnotes.lab.seeding import manual_seed
-from optnotes.lab.training import LossFn, _default_loss, _move
+from optnotes.lab.training import LossFn, _default_loss, _move, batch_indices
 
 Rule = Literal["steepest", "min/10"]
 RULES: tuple[Rule, ...] = ("steepest", "min/10")
@@ -178,9 +179,9 @@ def lr_range_test(
         :func:`optnotes.lab.training.fit`).
     data : tuple of torch.Tensor
         Inputs and targets, e.g. the training ``Data`` of :mod:`optnotes.lab.data`
-        (``digits()[0]``), batched as :func:`~optnotes.lab.training.fit` batches it: a
-        seeded permutation split into ``batch_size`` chunks, a new permutation whenever
-        the data run out.
+        (``digits()[0]``), batched as :func:`~optnotes.lab.training.fit` batches it
+        (:func:`~optnotes.lab.training.batch_indices`): a seeded permutation split into
+        ``batch_size`` chunks, a new permutation whenever the data run out.
     start_lr, end_lr : float
         The first and the last learning rate, ``0 < start_lr < end_lr``.
     num_steps : int
@@ -240,7 +241,9 @@ def lr_range_test(
     with torch.random.fork_rng(devices=cuda):
         manual_seed(seed)
         model_copy.train()
-        batches = _batches(len(x), batch_size, device)
+        batches = itertools.chain.from_iterable(
+            batch_indices(len(x), batch_size, device=device) for _ in itertools.count()
+        )
         for step, lr in enumerate(lrs, start=1):
             _set_lr(optimizer_copy, lr)
             batch = next(batches)
@@ -300,13 +303,6 @@ def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
             group["lr"].fill_(lr)
         else:
             group["lr"] = lr
-
-
-def _batches(n_examples: int, batch_size: int, device: torch.device) -> Iterator[torch.Tensor]:
-    """Yield index batches forever, a new seeded permutation per pass, as ``fit`` draws them."""
-    while True:
-        order = torch.randperm(n_examples).to(device)
-        yield from order.split(batch_size)
 
 
 def plot_lr_range(

@@ -135,6 +135,33 @@ def evaluate(
     return metrics
 
 
+def batch_indices(
+    n_examples: int, batch_size: int, *, device: torch.device | str
+) -> tuple[torch.Tensor, ...]:
+    """Draw one pass of shuffled mini-batches: the index batches of one epoch of :func:`fit`.
+
+    A random permutation of ``0, ..., n_examples - 1`` is drawn on the CPU from torch's
+    global generator (so a ``manual_seed`` before the first call fixes every later pass),
+    moved to ``device`` and split into consecutive chunks of ``batch_size``.
+
+    Parameters
+    ----------
+    n_examples : int
+        Number of examples to index.
+    batch_size : int
+        Indices per batch; the last batch holds the remainder and may be smaller.
+    device : torch.device or str
+        Where the index tensors live (where the data are).
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``ceil(n_examples / batch_size)`` index tensors that together hold every index
+        exactly once.
+    """
+    return torch.randperm(n_examples).to(device).split(batch_size)
+
+
 def fit(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -225,9 +252,8 @@ def fit(
     step = 0
     for epoch in bar:
         model.train()
-        order = torch.randperm(n_examples).to(device)
         losses, norms, lrs, sizes, correct = [], [], [], [], 0
-        for batch in order.split(batch_size):
+        for batch in batch_indices(n_examples, batch_size, device=device):
             output = model(x[batch])
             loss = loss_fn(output, y[batch])
             optimizer.zero_grad()

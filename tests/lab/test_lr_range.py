@@ -15,6 +15,8 @@ from optnotes.lab.data import digits, regression
 from optnotes.lab.lr_range import RangeTestResult, lr_range_test, plot_lr_range
 from optnotes.lab.models import mlp
 from optnotes.lab.plotting import MIN_FONT_PT
+from optnotes.lab.seeding import manual_seed
+from optnotes.lab.training import batch_indices, fit
 
 
 @pytest.fixture(autouse=True)
@@ -107,6 +109,34 @@ def test_originals_are_untouched_bit_for_bit(digits_train, optimizer_cls, option
     assert [id(p) for p in model.parameters()] == param_ids
     assert [id(p) for group in optimizer.param_groups for p in group["params"]] == param_ids
     assert model.training
+
+
+def test_batch_indices_partition_the_examples_and_repeat_with_the_seed():
+    with torch.random.fork_rng(devices=[]):
+        manual_seed(3)
+        first = batch_indices(10, 4, device="cpu")
+        second = batch_indices(10, 4, device="cpu")  # the next pass: another permutation
+        manual_seed(3)
+        again = batch_indices(10, 4, device="cpu") + batch_indices(10, 4, device="cpu")
+    assert [len(batch) for batch in first] == [4, 4, 2]
+    assert sorted(torch.cat(first).tolist()) == list(range(10))
+    assert all(torch.equal(a, b) for a, b in zip(first + second, again, strict=True))
+    assert not torch.equal(torch.cat(first), torch.cat(second))
+
+
+def test_range_test_sees_the_batches_fit_sees(regression_train):
+    """Both draw their batches with ``batch_indices``: at a tiny learning rate the first
+    epoch's batch losses agree (the weights barely move, and identically)."""
+    x, y = regression_train
+    model = mlp(4, 8, 1, depth=1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-12)
+    result = _run(
+        model, optimizer, regression_train, start_lr=1e-12, end_lr=2e-12, num_steps=4, seed=7
+    )
+    history = fit(
+        model, optimizer, (x, y), epochs=1, batch_size=32, device="cpu", seed=7, progress=False
+    )
+    np.testing.assert_allclose(result.losses, history.steps["loss"], rtol=1e-6)
 
 
 def test_smoothed_loss_is_fastai_bias_corrected_average(regression_train):
