@@ -50,12 +50,15 @@ from .adagrad import Adagrad, adagrad_foreach_, adagrad_step_
 from .adam import Adam, adam_foreach_, adam_step_
 from .adamax import Adamax, adamax_foreach_, adamax_step_
 from .adamw import AdamW
+from .asgd import ASGD, asgd_foreach_, asgd_step_
 from .nadam import NAdam, nadam_foreach_, nadam_step_
 from .radam import RAdam, radam_foreach_, radam_step_
 from .rmsprop import RMSprop, rmsprop_foreach_, rmsprop_step_
+from .rprop import Rprop, rprop_foreach_, rprop_step_
 from .sgd import SGD, sgd_foreach_, sgd_step_
 
 __all__ = [
+    "ASGD",
     "SGD",
     "Adadelta",
     "Adagrad",
@@ -65,6 +68,7 @@ __all__ = [
     "NAdam",
     "RAdam",
     "RMSprop",
+    "Rprop",
     "adadelta_foreach_",
     "adadelta_step_",
     "adagrad_foreach_",
@@ -73,12 +77,16 @@ __all__ = [
     "adam_step_",
     "adamax_foreach_",
     "adamax_step_",
+    "asgd_foreach_",
+    "asgd_step_",
     "nadam_foreach_",
     "nadam_step_",
     "radam_foreach_",
     "radam_step_",
     "rmsprop_foreach_",
     "rmsprop_step_",
+    "rprop_foreach_",
+    "rprop_step_",
     "sgd_foreach_",
     "sgd_step_",
 ]
