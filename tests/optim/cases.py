@@ -7,7 +7,19 @@ import torch
 
 import optnotes.optim
 
-NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"]
+NAMES = [
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "ASGD",
+    "Rprop",
+]
 
 #: The module whose update functions each class calls (AdamW is Adam's).
 ALGORITHM = {
@@ -20,6 +32,8 @@ ALGORITHM = {
     "Adamax": "adamax",
     "NAdam": "nadam",
     "RAdam": "radam",
+    "ASGD": "asgd",
+    "Rprop": "rprop",
 }
 
 
@@ -104,6 +118,23 @@ OPTION_GRID = {
         {"betas": (0.9, 0.5)},  # ρ∞ = 3: never rectified, always the momentum step
         {"betas": (0.5, 0.9), "eps": 0.001, "lr": 0.05},  # rectified from step 6 on
     ],
+    "ASGD": [
+        # t0=5: μ < 1 from step 8 on, so the 30 steps average; λ=0.5 makes η decay visibly
+        *grid(
+            lambd=[1e-4, 0.5],
+            t0=[1e6, 5.0],
+            weight_decay=[0.0, 0.1],
+            maximize=[False, True],
+        ),
+        {"alpha": 0.5, "t0": 0.0, "lr": 0.05},
+        {"alpha": 1.0, "t0": 2.5, "lambd": 0.1, "weight_decay": 0.2},
+    ],
+    "Rprop": [
+        *grid(etas=[(0.5, 1.2), (0.3, 2.0)], maximize=[False, True]),
+        {"step_sizes": (0.005, 0.02)},  # both bounds bind
+        {"lr": 0.1, "step_sizes": (1e-3, 0.05)},  # Δ₀ above the maximum: clipped at step 1
+        {"lr": 1e-4, "step_sizes": (1e-3, 50.0), "etas": (0.9, 1.1)},  # Δ₀ below the minimum
+    ],
 }
 CASES = [(name, kw) for name in NAMES for kw in OPTION_GRID[name]]
 
@@ -125,6 +156,8 @@ def checkpoint_cases():
         "Adamax": {"weight_decay": 0.1},
         "NAdam": {"weight_decay": 0.1, "momentum_decay": 0.01},
         "RAdam": {"weight_decay": 0.1, "betas": (0.9, 0.9)},
+        "ASGD": {"lambd": 0.1, "t0": 3.0, "weight_decay": 0.1},  # averaging before the save
+        "Rprop": {"etas": (0.4, 1.5), "step_sizes": (1e-4, 1.0)},
     }
 
 
@@ -137,6 +170,8 @@ DEFAULT_LRS = {
     "Adamax": 0.01,
     "NAdam": 0.01,
     "RAdam": 0.01,
+    "ASGD": 0.05,
+    "Rprop": 0.01,
 }
 
 

@@ -93,3 +93,26 @@ def test_adagrad_creates_state_in_constructor():
     for p in params:
         assert torch.equal(optimizer.state[p]["sum"], torch.full_like(p, 0.5))
         assert optimizer.state[p]["step"].item() == 0
+
+
+@pytest.mark.parametrize("name", ["ASGD", "Rprop"])
+def test_numeric_scalar_state_of_old_checkpoints_becomes_tensors_like_torch(name):
+    """Old pickles hold ``step`` (ASGD: also ``eta`` and ``mu``) as numbers."""
+    (ours, ours_p), (theirs, theirs_p) = make_pair(name, checkpoint_cases()[name], torch.float64)
+    run(ours, ours_p, 3)
+    run(theirs, theirs_p, 3)
+    for optimizer in (ours, theirs):
+        pickled = optimizer.__getstate__()
+        for param_state in pickled["state"].values():
+            for key in ("step", "eta", "mu"):
+                if key in param_state:
+                    param_state[key] = param_state[key].item()
+        optimizer.__setstate__(pickled)
+    for p, q in zip(ours_p[:-1], theirs_p[:-1], strict=True):
+        for key, value in theirs.state[q].items():
+            mine = ours.state[p][key]
+            assert (mine.dtype, mine.device) == (value.dtype, value.device), key
+            assert torch.equal(mine, value), key
+    run(ours, ours_p, 3, start=3)
+    run(theirs, theirs_p, 3, start=3)
+    assert_same_params(ours_p, theirs_p)

@@ -21,6 +21,10 @@ from .cases import (
 
 STEPS = 30
 TOLERANCE = {torch.float32: 1e-6, torch.float64: 1e-12}
+#: Torch's own ASGD paths disagree by more than round-off of the parameter's dtype: both keep
+#: η as a float32 tensor, recomputed in Python floats on one path and in float32 tensor
+#: arithmetic on the other (torch's paths differ by up to ~3e-6 relative over these 30 steps).
+PATH_TOLERANCE = {"ASGD": {torch.float32: 1e-5, torch.float64: 1e-5}}
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
@@ -51,7 +55,7 @@ def test_foreach_equals_torch_foreach_and_our_single_tensor_path(case):
         ):
             msg = f"param {i} ({ours.dtype}), step {t}"
             torch.testing.assert_close(ours, theirs, rtol=0, atol=0, equal_nan=True, msg=msg)
-            tol = TOLERANCE[ours.dtype]
+            tol = PATH_TOLERANCE.get(name, TOLERANCE)[ours.dtype]
             torch.testing.assert_close(ours, single, rtol=tol, atol=tol, equal_nan=True, msg=msg)
     assert_same_state(opts["ours"], opts["torch"])
     assert params["ours"][-1].grad is None

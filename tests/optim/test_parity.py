@@ -75,6 +75,15 @@ def test_matches_torch_random_hyperparameters(data, name, lr, weight_decay, maxi
         kwargs["initial_accumulator_value"] = data.draw(st.floats(0.0, 1.0))
     elif name == "Adadelta":
         kwargs["rho"] = data.draw(st.floats(0.0, 1.0))
+    elif name == "ASGD":
+        kwargs["lambd"] = data.draw(st.floats(0.0, 1.0))
+        kwargs["alpha"] = data.draw(st.floats(0.0, 2.0))
+        kwargs["t0"] = data.draw(st.floats(0.0, 12.0))  # averaging starts within the 10 steps
+    elif name == "Rprop":
+        del kwargs["weight_decay"]  # Rprop has none
+        kwargs["etas"] = (data.draw(st.floats(0.01, 0.99)), data.draw(st.floats(1.01, 3.0)))
+        low = data.draw(st.floats(1e-6, 0.1))
+        kwargs["step_sizes"] = (low, low + data.draw(st.floats(0.0, 1.0)))
     (ours, ours_p), (theirs, theirs_p) = make_pair(name, kwargs, torch.float64)
     run(ours, ours_p, 10)
     run(theirs, theirs_p, 10)

@@ -74,6 +74,15 @@ INVALID = [
     ("RAdam", {"betas": (1.0, 0.999)}),
     ("RAdam", {"betas": (0.9, -1.0)}),
     ("RAdam", {"weight_decay": -0.1}),
+    ("ASGD", {"lr": -0.01}),
+    ("ASGD", {"lr": torch.tensor([0.1, 0.2])}),
+    ("ASGD", {"weight_decay": -0.1}),
+    ("Rprop", {"lr": -0.01}),
+    ("Rprop", {"lr": torch.tensor([0.1, 0.2])}),
+    ("Rprop", {"etas": (0.0, 1.2)}),
+    ("Rprop", {"etas": (1.0, 1.2)}),
+    ("Rprop", {"etas": (0.5, 1.0)}),
+    ("Rprop", {"etas": (0.5, 0.9)}),
 ]
 
 
