@@ -104,7 +104,7 @@ def train_steps(
         The model, already on the device of ``data``.
     optimizer : torch.optim.Optimizer
         Its optimizer.
-    scheduler : LRScheduler or None
+    scheduler : torch.optim.lr_scheduler.LRScheduler or None
         Stepped once after every optimizer step; ``None`` for none.
     data : tuple of torch.Tensor
         Training inputs and class indices.
@@ -173,7 +173,7 @@ def save_checkpoint(
         The model.
     optimizer : torch.optim.Optimizer
         Its optimizer.
-    scheduler : LRScheduler, optional
+    scheduler : torch.optim.lr_scheduler.LRScheduler, optional
         Its scheduler.
 
     Returns
@@ -205,7 +205,7 @@ def restore(
         A model of the same architecture, on the device to train on.
     optimizer : torch.optim.Optimizer
         An optimizer of the same kind over ``model.parameters()``.
-    scheduler : LRScheduler, optional
+    scheduler : torch.optim.lr_scheduler.LRScheduler, optional
         A scheduler of the same kind; its state is loaded when given.
 
     Returns
