@@ -50,6 +50,7 @@ from .adagrad import Adagrad, adagrad_foreach_, adagrad_step_
 from .adam import Adam, adam_foreach_, adam_step_
 from .adamax import Adamax, adamax_foreach_, adamax_step_
 from .adamw import AdamW
+from .muon import Muon, muon_step_
 from .nadam import NAdam, nadam_foreach_, nadam_step_
 from .radam import RAdam, radam_foreach_, radam_step_
 from .rmsprop import RMSprop, rmsprop_foreach_, rmsprop_step_
@@ -62,6 +63,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Muon",
     "NAdam",
     "RAdam",
     "RMSprop",
@@ -73,6 +75,7 @@ __all__ = [
     "adam_step_",
     "adamax_foreach_",
     "adamax_step_",
+    "muon_step_",
     "nadam_foreach_",
     "nadam_step_",
     "radam_foreach_",
