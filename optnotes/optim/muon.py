@@ -39,17 +39,19 @@ input is divided by its Frobenius norm :math:`\lVert G \rVert_F = (\sum_i
 below at :math:`\varepsilon` so that a zero gradient stays zero.
 
 **The quintic and why it does not converge to 1.** Jordan's coefficients
-:math:`(a, b, c) = (3.4445, -4.7750, 2.0315)` make the slope at zero, :math:`p'(0) = a`,
-as large as the iteration allows: a small singular value grows by about 3.44 per step,
-and five steps take :math:`\sigma = 10^{-3}` to 0.47. The price is the fixed point:
-:math:`p(1) = a + b + c = 0.701 \neq 1`. The only fixed point of :math:`p` near 1 is
-:math:`\sigma^\ast \approx 0.868`, where :math:`p'(\sigma^\ast) \approx -1.58`; with
-:math:`|p'| > 1` it repels, so the iterates never settle. They are trapped instead: in
-exact arithmetic, torch's five steps send every :math:`\sigma \ge 0.01` into
-:math:`[0.68, 1.13]` (the largest value of :math:`p` on :math:`[0, 1]` is 1.20). The
-result is :math:`U S' V^\top` with :math:`S'` scattered around 0.9, not :math:`U V^\top`
-(Jordan: "something like :math:`S'_{ii} \sim \mathrm{Uniform}(0.5, 1.5)`" once bfloat16
-rounding is added), which in his experiments trains as well as the exact polar factor.
+:math:`(a, b, c) = (3.4445, -4.7750, 2.0315)` maximise the slope at zero,
+:math:`p'(0) = a`, past the point where the iteration still converges to 1: a small
+singular value grows by about 3.44 per step, and five steps take :math:`\sigma =
+10^{-3}` to 0.47. The price is the fixed point: :math:`p(1) = a + b + c = 0.701 \neq 1`.
+The positive fixed points of :math:`p` are 0.868 and 1.264; at the one in
+:math:`(0, 1]`, :math:`\sigma^\ast \approx 0.868`, :math:`p'(\sigma^\ast) \approx -1.58`:
+with :math:`|p'| > 1` it repels, so the iterates never settle. They are trapped instead:
+in exact arithmetic, torch's five steps send every normalised :math:`\sigma \ge 0.01`
+into :math:`[0.68, 1.13]` (the largest value of :math:`p` on :math:`[0, 1]` is 1.20).
+The result is :math:`U S' V^\top` with :math:`S'` scattered around 0.9, not
+:math:`U V^\top` (Jordan: "something like :math:`S'_{ii} \sim \mathrm{Uniform}(0.5,
+1.5)`" once bfloat16 rounding is added), which in his experiments trains as well as the
+exact polar factor.
 The iteration runs in bfloat16 whatever the parameter's dtype, so the update has about
 three significant digits even for float64 parameters. For a tall matrix (:math:`A > B`)
 it runs on the transpose, so that the Gram matrix :math:`X X^\top` is the smaller
@@ -167,7 +169,9 @@ def zeropower_via_newtonschulz(
     return ortho
 
 
-def adjust_lr(lr: float | Tensor, adjust_lr_fn: str | None, param_shape: torch.Size) -> Any:
+def adjust_lr(
+    lr: float | Tensor, adjust_lr_fn: str | None, param_shape: torch.Size
+) -> float | Tensor:
     r"""Return the learning rate :math:`\eta\, s(A, B)` of a parameter shaped ``A × B``.
 
     Parameters
