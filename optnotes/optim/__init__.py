@@ -51,6 +51,7 @@ from .adam import Adam, adam_foreach_, adam_step_
 from .adamax import Adamax, adamax_foreach_, adamax_step_
 from .adamw import AdamW
 from .asgd import ASGD, asgd_foreach_, asgd_step_
+from .muon import Muon, muon_step_
 from .nadam import NAdam, nadam_foreach_, nadam_step_
 from .radam import RAdam, radam_foreach_, radam_step_
 from .rmsprop import RMSprop, rmsprop_foreach_, rmsprop_step_
@@ -65,6 +66,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Muon",
     "NAdam",
     "RAdam",
     "RMSprop",
@@ -79,6 +81,7 @@ __all__ = [
     "adamax_step_",
     "asgd_foreach_",
     "asgd_step_",
+    "muon_step_",
     "nadam_foreach_",
     "nadam_step_",
     "radam_foreach_",
