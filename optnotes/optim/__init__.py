@@ -50,12 +50,14 @@ from .adagrad import Adagrad, adagrad_foreach_, adagrad_step_
 from .adam import Adam, adam_foreach_, adam_step_
 from .adamax import Adamax, adamax_foreach_, adamax_step_
 from .adamw import AdamW
+from .lbfgs import LBFGS
 from .nadam import NAdam, nadam_foreach_, nadam_step_
 from .radam import RAdam, radam_foreach_, radam_step_
 from .rmsprop import RMSprop, rmsprop_foreach_, rmsprop_step_
 from .sgd import SGD, sgd_foreach_, sgd_step_
 
 __all__ = [
+    "LBFGS",
     "SGD",
     "Adadelta",
     "Adagrad",
