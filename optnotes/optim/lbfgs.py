@@ -83,7 +83,7 @@ from torch import Tensor
 
 from ._base import Optimizer, check_lr
 
-#: A number or a 0-dim tensor: torch's scalars (``t``, ``ρ``, ``γ``) are either.
+# Torch keeps its scalars (t, ρ, γ) as Python numbers or as 0-dim tensors.
 Scalar = float | Tensor
 
 
@@ -457,7 +457,8 @@ class LBFGS(Optimizer):
 
         Returns
         -------
-        The loss the first call of ``closure`` returned (before any move).
+        Any
+            What the first call of ``closure`` returned: the loss before any move.
         """
         if len(self.param_groups) != 1:
             raise AssertionError(
