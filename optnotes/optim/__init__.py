@@ -51,6 +51,7 @@ from .adam import Adam, adam_foreach_, adam_step_
 from .adamax import Adamax, adamax_foreach_, adamax_step_
 from .adamw import AdamW
 from .asgd import ASGD, asgd_foreach_, asgd_step_
+from .lbfgs import LBFGS
 from .muon import Muon, muon_step_
 from .nadam import NAdam, nadam_foreach_, nadam_step_
 from .radam import RAdam, radam_foreach_, radam_step_
@@ -60,6 +61,7 @@ from .sgd import SGD, sgd_foreach_, sgd_step_
 
 __all__ = [
     "ASGD",
+    "LBFGS",
     "SGD",
     "Adadelta",
     "Adagrad",
