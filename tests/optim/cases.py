@@ -7,7 +7,18 @@ import torch
 
 import optnotes.optim
 
-NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"]
+NAMES = [
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "Adafactor",
+]
 
 #: The module whose update functions each class calls (AdamW is Adam's).
 ALGORITHM = {
@@ -20,6 +31,7 @@ ALGORITHM = {
     "Adamax": "adamax",
     "NAdam": "nadam",
     "RAdam": "radam",
+    "Adafactor": "adafactor",
 }
 
 
@@ -104,6 +116,16 @@ OPTION_GRID = {
         {"betas": (0.9, 0.5)},  # ρ∞ = 3: never rectified, always the momentum step
         {"betas": (0.5, 0.9), "eps": 0.001, "lr": 0.05},  # rectified from step 6 on
     ],
+    "Adafactor": [
+        # lr 0.5 (0.25 in the second group): ρ = min(lr, 1/√t) switches to 1/√t at t = 5 (17)
+        *grid(weight_decay=[0.0, 0.1], maximize=[False, True], lr=[0.01, 0.5]),
+        {"beta2_decay": 0.0},  # β̂₂ = 0: V̂ from the current gradient alone
+        {"beta2_decay": -0.3, "d": 3.0},  # slower decay; looser clipping
+        {"d": 1e6},  # update clipping never acts
+        {"eps": (0.5, 1e-3), "lr": 0.5},  # ε₁ floors √V̂ and the mean row factor
+        {"eps": (1e-30, 10.0)},  # the paper's ε₁; ε₂ above RMS(θ): α = ε₂ρ
+        {"eps": (0.0, 0.0), "weight_decay": 0.1},
+    ],
 }
 CASES = [(name, kw) for name in NAMES for kw in OPTION_GRID[name]]
 
@@ -125,6 +147,7 @@ def checkpoint_cases():
         "Adamax": {"weight_decay": 0.1},
         "NAdam": {"weight_decay": 0.1, "momentum_decay": 0.01},
         "RAdam": {"weight_decay": 0.1, "betas": (0.9, 0.9)},
+        "Adafactor": {"weight_decay": 0.1, "lr": 0.5},  # row_var, col_var (2-D, 3-D), variance
     }
 
 
@@ -137,6 +160,7 @@ DEFAULT_LRS = {
     "Adamax": 0.01,
     "NAdam": 0.01,
     "RAdam": 0.01,
+    "Adafactor": 0.01,
 }
 
 

@@ -21,6 +21,11 @@ from .cases import (
 
 STEPS = 30
 TOLERANCE = {torch.float32: 1e-6, torch.float64: 1e-12}
+# Torch's Adafactor ends its per-tensor step with ``add_(update, alpha=-α/denom)`` and its
+# multi-tensor step with ``mul`` then ``add``: one rounding more per step, and its clipped,
+# sign-like updates carry it on. Torch's own two paths drift apart by up to 2.0e-6 (float32)
+# and 4.8e-15 (float64) relative to 1 + |θ| over these 30 steps; each of ours equals torch's.
+PATH_TOLERANCE = {"Adafactor": {torch.float32: 1e-5, torch.float64: 1e-12}}
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
@@ -51,7 +56,7 @@ def test_foreach_equals_torch_foreach_and_our_single_tensor_path(case):
         ):
             msg = f"param {i} ({ours.dtype}), step {t}"
             torch.testing.assert_close(ours, theirs, rtol=0, atol=0, equal_nan=True, msg=msg)
-            tol = TOLERANCE[ours.dtype]
+            tol = PATH_TOLERANCE.get(name, TOLERANCE)[ours.dtype]
             torch.testing.assert_close(ours, single, rtol=tol, atol=tol, equal_nan=True, msg=msg)
     assert_same_state(opts["ours"], opts["torch"])
     assert params["ours"][-1].grad is None
@@ -101,12 +106,18 @@ def test_default_on_cpu_is_the_single_tensor_path(name, monkeypatch):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_default_follows_torchs_rule(name, monkeypatch):
-    """Where torch would pick foreach (every param on a GPU), so do we; Adam not for a tensor lr."""
+    """Where torch would pick foreach (every param on a GPU), so do we; Adam not for a tensor lr.
+
+    Adafactor saves memory: torch's takes the per-tensor path unless ``foreach=True``.
+    """
     monkeypatch.setattr(_base, "_default_to_fused_or_foreach", lambda *a, **k: (False, True))
     params = make_mixed_params()
     optimizer = build(optnotes.optim, name, params, {})
     calls = calls_of(name, monkeypatch)
     mixed_step(optimizer, params, 0)
+    if name == "Adafactor":
+        assert calls == ["step_"] * (len(params) - 1)
+        return
     assert calls == ["foreach_"] * 2  # once per param group
     calls.clear()
     for group in optimizer.param_groups:
