@@ -84,10 +84,10 @@ root-mean-square of the parameter, so a tensor of large weights takes large step
 - :math:`\epsilon_1` is not added to :math:`G^2` (the paper: :math:`10^{-30}`) but bounds
   the mean of ``row_var`` below by :math:`\epsilon_1` and :math:`\widehat{V}` below by
   :math:`\epsilon_1^2` (clamped, then ``rsqrt``); ``eps=(None, 1e-3)``: ``None`` means the
-  machine epsilon of the dtype, ``torch.finfo(dtype).eps`` — read off the *first*
-  parameter of the call and then kept for the rest of the call (the group's tensors on
-  the per-tensor path; all the dtype groups on the multi-tensor path), so a float64
-  parameter grouped behind a float32 one gets float32's epsilon.
+  machine epsilon of the dtype, ``torch.finfo(dtype).eps``, read once per param group
+  and kept for all of it: off the group's first parameter on the per-tensor path, off
+  the first dtype group (in torch's grouping order) on the multi-tensor path. A float64
+  parameter in a group led by a float32 one gets float32's epsilon, or the reverse.
 """
 
 from collections.abc import Iterable, Iterator
