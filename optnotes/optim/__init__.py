@@ -46,6 +46,7 @@ Arguments every optimizer shares, described here once:
 """
 
 from .adadelta import Adadelta, adadelta_foreach_, adadelta_step_
+from .adafactor import Adafactor, adafactor_foreach_, adafactor_step_
 from .adagrad import Adagrad, adagrad_foreach_, adagrad_step_
 from .adam import Adam, adam_foreach_, adam_step_
 from .adamax import Adamax, adamax_foreach_, adamax_step_
@@ -64,6 +65,7 @@ __all__ = [
     "LBFGS",
     "SGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
@@ -75,6 +77,8 @@ __all__ = [
     "Rprop",
     "adadelta_foreach_",
     "adadelta_step_",
+    "adafactor_foreach_",
+    "adafactor_step_",
     "adagrad_foreach_",
     "adagrad_step_",
     "adam_foreach_",

@@ -19,6 +19,7 @@ NAMES = [
     "RAdam",
     "ASGD",
     "Rprop",
+    "Adafactor",
 ]
 
 #: The module whose update functions each class calls (AdamW is Adam's).
@@ -34,6 +35,7 @@ ALGORITHM = {
     "RAdam": "radam",
     "ASGD": "asgd",
     "Rprop": "rprop",
+    "Adafactor": "adafactor",
 }
 
 
@@ -135,6 +137,16 @@ OPTION_GRID = {
         {"lr": 0.1, "step_sizes": (1e-3, 0.05)},  # Δ₀ above the maximum: clipped at step 1
         {"lr": 1e-4, "step_sizes": (1e-3, 50.0), "etas": (0.9, 1.1)},  # Δ₀ below the minimum
     ],
+    "Adafactor": [
+        # lr 0.5 (0.25 in the second group): ρ = min(lr, 1/√t) switches to 1/√t at t = 5 (17)
+        *grid(weight_decay=[0.0, 0.1], maximize=[False, True], lr=[0.01, 0.5]),
+        {"beta2_decay": 0.0},  # β̂₂ = 0: V̂ from the current gradient alone
+        {"beta2_decay": -0.3, "d": 3.0},  # slower decay; looser clipping
+        {"d": 1e6},  # update clipping never acts
+        {"eps": (0.5, 1e-3), "lr": 0.5},  # ε₁ floors √V̂ and the mean row factor
+        {"eps": (1e-30, 10.0)},  # the paper's ε₁; ε₂ above RMS(θ): α = ε₂ρ
+        {"eps": (0.0, 0.0), "weight_decay": 0.1},
+    ],
 }
 CASES = [(name, kw) for name in NAMES for kw in OPTION_GRID[name]]
 
@@ -158,6 +170,7 @@ def checkpoint_cases():
         "RAdam": {"weight_decay": 0.1, "betas": (0.9, 0.9)},
         "ASGD": {"lambd": 0.1, "t0": 3.0, "weight_decay": 0.1},  # averaging before the save
         "Rprop": {"etas": (0.4, 1.5), "step_sizes": (1e-4, 1.0)},
+        "Adafactor": {"weight_decay": 0.1, "lr": 0.5},  # row_var, col_var (2-D, 3-D), variance
     }
 
 
@@ -172,6 +185,7 @@ DEFAULT_LRS = {
     "RAdam": 0.01,
     "ASGD": 0.05,
     "Rprop": 0.01,
+    "Adafactor": 0.01,
 }
 
 

@@ -84,6 +84,10 @@ def test_matches_torch_random_hyperparameters(data, name, lr, weight_decay, maxi
         kwargs["etas"] = (data.draw(st.floats(0.01, 0.99)), data.draw(st.floats(1.01, 3.0)))
         low = data.draw(st.floats(1e-6, 0.1))
         kwargs["step_sizes"] = (low, low + data.draw(st.floats(0.0, 1.0)))
+    elif name == "Adafactor":
+        kwargs["beta2_decay"] = data.draw(st.floats(-2.0, 0.0))
+        kwargs["eps"] = (data.draw(st.none() | st.floats(0.0, 1.0)), data.draw(st.floats(0.0, 1.0)))
+        kwargs["d"] = data.draw(st.floats(1.0, 10.0))
     (ours, ours_p), (theirs, theirs_p) = make_pair(name, kwargs, torch.float64)
     run(ours, ours_p, 10)
     run(theirs, theirs_p, 10)

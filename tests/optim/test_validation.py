@@ -83,6 +83,16 @@ INVALID = [
     ("Rprop", {"etas": (1.0, 1.2)}),
     ("Rprop", {"etas": (0.5, 1.0)}),
     ("Rprop", {"etas": (0.5, 0.9)}),
+    ("Adafactor", {"lr": -0.01}),
+    ("Adafactor", {"lr": torch.tensor([0.1, 0.2])}),
+    ("Adafactor", {"beta2_decay": 0.5}),
+    ("Adafactor", {"eps": (-1e-30, 1e-3)}),
+    ("Adafactor", {"eps": (None, -1e-3)}),
+    ("Adafactor", {"d": 0.5}),
+    ("Adafactor", {"weight_decay": -0.1}),
+    # several at once: the first in torch's order is the one reported
+    ("Adafactor", {"lr": -1.0, "beta2_decay": 1.0, "eps": (-1.0, -1.0), "d": 0.0}),
+    ("Adafactor", {"eps": (-1.0, -1.0), "d": 0.0, "weight_decay": -1.0}),
 ]
 
 
@@ -90,9 +100,9 @@ INVALID = [
 def test_invalid_arguments_raise_like_torch(case):
     name, kwargs = case
     params = make_params(torch.float32)
-    with pytest.raises(ValueError, match=r"Invalid|Nesterov|1-element") as theirs:
+    with pytest.raises(ValueError, match=r"Invalid|Nesterov|1-element|should be") as theirs:
         getattr(torch.optim, name)(params, **kwargs)
-    with pytest.raises(ValueError, match=r"Invalid|Nesterov|1-element") as ours:
+    with pytest.raises(ValueError, match=r"Invalid|Nesterov|1-element|should be") as ours:
         getattr(optnotes.optim, name)(params, **kwargs)
     assert str(ours.value) == str(theirs.value)
 
