@@ -38,8 +38,9 @@ dtype (:func:`by_device_and_dtype`), the ascent and L2 prologue
 import from torch's private API.
 """
 
-from collections.abc import Iterator
-from typing import Any
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -156,6 +157,46 @@ def ascent_and_l2(
     return grads
 
 
+def as_real(tensor: Tensor | None) -> Tensor | None:
+    """Return ``torch.view_as_real(tensor)`` for a dense complex tensor, else ``tensor`` itself."""
+    if isinstance(tensor, Tensor) and torch.is_complex(tensor) and not tensor.is_sparse:
+        return torch.view_as_real(tensor)
+    return tensor
+
+
+def complex_as_real(functional: Callable[..., Any]) -> Callable[..., Any]:
+    r"""Make a functional form step complex parameters as torch does: as their real views.
+
+    A complex parameter :math:`\theta = a + ib` of shape ``S`` is, to torch's
+    optimizers, the real parameter :math:`(a, b)` of shape ``(*S, 2)`` that
+    ``torch.view_as_real`` shows without copying: its gradient, moments and other
+    buffers are viewed the same way, and the update runs on the views. So the
+    complex case reduces to the real one with each real and imaginary part a
+    coordinate of its own: :math:`g^2` is :math:`(\Re g)^2` and :math:`(\Im g)^2`
+    coordinate-wise, never the complex square, and :math:`\sqrt v` is real. The
+    state keeps its complex dtype (the views write through), and a complex
+    parameter steps bit for bit as its ``view_as_real`` twin would.
+
+    Applied to ``<name>(params, grads, *state_lists, foreach=..., **hyperparameters)``,
+    the returned function replaces every dense complex tensor of every list argument
+    by its real view before calling ``functional``; the update functions never see a
+    complex tensor. (SGD does without: its update is linear with real coefficients,
+    the same number on complex tensors as on their views, and torch steps them as
+    they are.)
+    """
+
+    def views(value: Any) -> Any:
+        return [as_real(item) for item in value] if isinstance(value, list) else value
+
+    @functools.wraps(functional)
+    def on_real_views(*args: Any, **kwargs: Any) -> Any:
+        return functional(
+            *(views(arg) for arg in args), **{key: views(value) for key, value in kwargs.items()}
+        )
+
+    return on_real_views
+
+
 class Optimizer(torch.optim.Optimizer):
     """Base class of the optnotes optimizers.
 
@@ -167,8 +208,15 @@ class Optimizer(torch.optim.Optimizer):
     come from (constructor, a param group, a loaded ``state_dict``).
 
     A subclass implements :meth:`_step_group` and, when it keeps state with a
-    step count, :meth:`_init_state`.
+    step count, :meth:`_init_state`. Complex parameters and sparse gradients are
+    refused unless the subclass says it handles them, as torch's twin does
+    (:attr:`supports_complex`, :attr:`supports_sparse_grads`).
     """
+
+    #: Steps complex parameters (as their real views: see :func:`complex_as_real`).
+    supports_complex: ClassVar[bool] = False
+    #: Accepts sparse COO gradients (torch's SGD and Adagrad do).
+    supports_sparse_grads: ClassVar[bool] = False
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a param group after checking it asks for nothing we do not implement.
@@ -182,7 +230,7 @@ class Optimizer(torch.optim.Optimizer):
         group = self.param_groups[-1]
         self._check_options(group)
         for param in group["params"]:
-            if torch.is_complex(param):
+            if torch.is_complex(param) and not self.supports_complex:
                 raise TypeError(
                     f"optnotes.optim.{type(self).__name__} does not support complex parameters; "
                     f"use torch.optim.{type(self).__name__}"
@@ -243,7 +291,7 @@ class Optimizer(torch.optim.Optimizer):
             if not params:
                 continue
             grads = [param.grad for param in params]
-            if any(grad.is_sparse for grad in grads):
+            if not self.supports_sparse_grads and any(grad.is_sparse for grad in grads):
                 raise RuntimeError(
                     f"optnotes.optim.{type(self).__name__} does not support sparse gradients"
                 )
