@@ -164,7 +164,9 @@ def as_real(tensor: Tensor | None) -> Tensor | None:
     return tensor
 
 
-def complex_as_real(functional: Callable[..., Any]) -> Callable[..., Any]:
+def complex_as_real(
+    functional: Callable[..., Any] | None = None, *, l2_before_views: bool = False
+) -> Callable[..., Any]:
     r"""Make a functional form step complex parameters as torch does: as their real views.
 
     A complex parameter :math:`\theta = a + ib` of shape ``S`` is, to torch's
@@ -174,24 +176,59 @@ def complex_as_real(functional: Callable[..., Any]) -> Callable[..., Any]:
     complex case reduces to the real one with each real and imaginary part a
     coordinate of its own: :math:`g^2` is :math:`(\Re g)^2` and :math:`(\Im g)^2`
     coordinate-wise, never the complex square, and :math:`\sqrt v` is real. The
-    state keeps its complex dtype (the views write through), and a complex
-    parameter steps bit for bit as its ``view_as_real`` twin would.
+    state keeps its complex dtype (the views write through).
 
     Applied to ``<name>(params, grads, *state_lists, foreach=..., **hyperparameters)``,
     the returned function replaces every dense complex tensor of every list argument
     by its real view before calling ``functional``; the update functions never see a
     complex tensor. (SGD does without: its update is linear with real coefficients,
-    the same number on complex tensors as on their views, and torch steps them as
-    they are.)
+    so torch steps complex tensors as they are.)
+
+    One wrinkle, for bit-for-bit equality: the per-tensor code of torch's Adam,
+    RMSprop, Adagrad, Adadelta and Adamax adds the L2 term before it takes the
+    views, :math:`g \leftarrow g + \lambda\theta` in complex arithmetic, which
+    rounds differently (by an ulp, now and then) from the same sum on the views.
+    ``l2_before_views=True`` reproduces that order: on the per-tensor path, with a
+    non-zero, non-decoupled ``weight_decay``, each complex parameter's gradient is
+    negated (``maximize``) and given its L2 term in complex arithmetic first, then
+    that parameter is stepped alone with ``maximize=False, weight_decay=0``. The
+    multi-tensor paths of torch view first, as here.
     """
+    if functional is None:
+        return functools.partial(complex_as_real, l2_before_views=l2_before_views)
 
     def views(value: Any) -> Any:
         return [as_real(item) for item in value] if isinstance(value, list) else value
 
     @functools.wraps(functional)
-    def on_real_views(*args: Any, **kwargs: Any) -> Any:
+    def on_real_views(*args: Any, foreach: bool, **kwargs: Any) -> Any:
+        params, grads = args[0], args[1]
+        if (
+            l2_before_views
+            and not foreach
+            and kwargs["weight_decay"] != 0
+            and not kwargs.get("decoupled_weight_decay", False)
+            and any(torch.is_complex(param) for param in params)
+        ):
+            for i, param in enumerate(params):  # one parameter at a time
+
+                def only_i(value: Any, i: int = i) -> Any:
+                    return [value[i]] if isinstance(value, list) else value
+
+                args_i, kwargs_i = (
+                    [only_i(a) for a in args],
+                    {k: only_i(v) for k, v in kwargs.items()},
+                )
+                if torch.is_complex(param):
+                    grad = -grads[i] if kwargs["maximize"] else grads[i]
+                    args_i[1] = [grad.add(param, alpha=kwargs["weight_decay"])]  # g + λθ in ℂ
+                    kwargs_i.update(maximize=False, weight_decay=0)
+                on_real_views(*args_i, foreach=False, **kwargs_i)
+            return None
         return functional(
-            *(views(arg) for arg in args), **{key: views(value) for key, value in kwargs.items()}
+            *(views(arg) for arg in args),
+            foreach=foreach,
+            **{key: views(value) for key, value in kwargs.items()},
         )
 
     return on_real_views

@@ -116,7 +116,7 @@ def adadelta_foreach_(
         torch._foreach_add_(params_, deltas, alpha=-lr)  # θ ← θ − ηΔ
 
 
-@complex_as_real
+@complex_as_real(l2_before_views=True)
 def adadelta(
     params: list[Tensor],
     grads: list[Tensor],

@@ -140,6 +140,23 @@ def adagrad_foreach_(
         As in :func:`adagrad_step_`.
     """
     for (params_, grads_, state_sums_), indices in by_device_and_dtype([params, grads, state_sums]):
+        if any(grad.is_sparse for grad in grads_):  # no foreach kernels: loop, as torch does
+            for param, grad, state_sum, i in zip(
+                params_, grads_, state_sums_, indices, strict=True
+            ):
+                step_ = adagrad_sparse_step_ if grad.is_sparse else adagrad_step_
+                step_(
+                    param,
+                    grad,
+                    state_sum,
+                    steps[i],
+                    lr=lr,
+                    lr_decay=lr_decay,
+                    weight_decay=weight_decay,
+                    eps=eps,
+                    maximize=maximize,
+                )
+            continue
         grads_owned = maximize or weight_decay != 0  # grads_ is our copy, free to overwrite
         grads_ = ascent_and_l2(grads_, params_, weight_decay, maximize)
 
@@ -155,7 +172,7 @@ def adagrad_foreach_(
         torch._foreach_addcdiv_(params_, grads_, std)  # θ ← θ − ηₜ g / (√s + ε)
 
 
-@complex_as_real
+@complex_as_real(l2_before_views=True)
 def adagrad(
     params: list[Tensor],
     grads: list[Tensor],

@@ -158,7 +158,7 @@ def adam_foreach_(
         torch._foreach_addcdiv_(params_, exp_avgs_, denom, step_sizes)  # θ ← θ − η m̂ / (√v̂ + ε)
 
 
-@complex_as_real
+@complex_as_real(l2_before_views=True)
 def adam(
     params: list[Tensor],
     grads: list[Tensor],

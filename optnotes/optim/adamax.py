@@ -122,7 +122,7 @@ def adamax_foreach_(
         torch._foreach_addcdiv_(params_, exp_avgs_, exp_infs_, step_sizes)  # θ ← θ − η m̂ / u
 
 
-@complex_as_real
+@complex_as_real(l2_before_views=True)
 def adamax(
     params: list[Tensor],
     grads: list[Tensor],

@@ -138,7 +138,7 @@ def rmsprop_foreach_(
             torch._foreach_addcdiv_(params_, grads_, avg, value=-lr)  # θ ← θ − η g / (√v + ε)
 
 
-@complex_as_real
+@complex_as_real(l2_before_views=True)
 def rmsprop(
     params: list[Tensor],
     grads: list[Tensor],
