@@ -54,6 +54,7 @@ from .nadam import NAdam, nadam_foreach_, nadam_step_
 from .radam import RAdam, radam_foreach_, radam_step_
 from .rmsprop import RMSprop, rmsprop_foreach_, rmsprop_step_
 from .sgd import SGD, sgd_foreach_, sgd_step_
+from .sparse_adam import SparseAdam, sparse_adam_step_
 
 __all__ = [
     "SGD",
@@ -65,6 +66,7 @@ __all__ = [
     "NAdam",
     "RAdam",
     "RMSprop",
+    "SparseAdam",
     "adadelta_foreach_",
     "adadelta_step_",
     "adagrad_foreach_",
@@ -81,4 +83,5 @@ __all__ = [
     "rmsprop_step_",
     "sgd_foreach_",
     "sgd_step_",
+    "sparse_adam_step_",
 ]

@@ -1,4 +1,4 @@
-"""PyTorch's own optimizer tests (``TestOptimRenewed``), run with torch's optimizers replaced by ours.
+"""PyTorch's optimizer tests (``TestOptimRenewed``), run with torch's optimizers replaced by ours.
 
 PyTorch tests its optimizers in ``test/test_optim.py`` of its source tree, which the wheel
 does not ship and this repository does not copy. To run it against optnotes, fetch a copy

@@ -82,6 +82,11 @@ INVALID = [
     ("RAdam", {"betas": (1.0, 0.999)}),
     ("RAdam", {"betas": (0.9, -1.0)}),
     ("RAdam", {"weight_decay": -0.1}),
+    ("SparseAdam", {"lr": 0.0}),
+    ("SparseAdam", {"lr": torch.tensor([1e-3, 1e-3])}),
+    ("SparseAdam", {"eps": 0.0}),
+    ("SparseAdam", {"betas": (1.0, 0.999)}),
+    ("SparseAdam", {"betas": (0.9, 1.0)}),
 ]
 
 
@@ -89,9 +94,13 @@ INVALID = [
 def test_invalid_arguments_raise_like_torch(case):
     name, kwargs = case
     params = make_params(torch.float32)
-    with pytest.raises(ValueError, match=r"Invalid|Nesterov|1-element|not supported|betas must") as theirs:
+    with pytest.raises(
+        ValueError, match=r"Invalid|Nesterov|1-element|not supported|betas must"
+    ) as theirs:
         getattr(torch.optim, name)(params, **kwargs)
-    with pytest.raises(ValueError, match=r"Invalid|Nesterov|1-element|not supported|betas must") as ours:
+    with pytest.raises(
+        ValueError, match=r"Invalid|Nesterov|1-element|not supported|betas must"
+    ) as ours:
         getattr(optnotes.optim, name)(params, **kwargs)
     assert str(ours.value) == str(theirs.value)
 
