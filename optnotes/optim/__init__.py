@@ -21,6 +21,11 @@ operations in torch's order (torch 2.13), so each equals the same path of
 kernel on each tensor of its list and the two paths agree bit for bit too; on a
 GPU the foreach kernels may round differently, and they agree to round-off.
 
+Complex parameters are stepped as torch steps them, as their ``torch.view_as_real``
+views (one shared wrapper, ``_base.complex_as_real``, so the update functions stay
+real); sparse gradients are accepted where torch accepts them (SGD, Adagrad, and
+SparseAdam, which takes nothing else).
+
 Arguments every optimizer shares, described here once:
 
 ``params`` (classes)
