@@ -21,6 +21,11 @@ operations in torch's order (torch 2.13), so each equals the same path of
 kernel on each tensor of its list and the two paths agree bit for bit too; on a
 GPU the foreach kernels may round differently, and they agree to round-off.
 
+Complex parameters are stepped as torch steps them, as their ``torch.view_as_real``
+views (one shared wrapper, ``_base.complex_as_real``, so the update functions stay
+real); sparse gradients are accepted where torch accepts them (SGD, Adagrad, and
+SparseAdam, which takes nothing else).
+
 Arguments every optimizer shares, described here once:
 
 ``params`` (classes)
@@ -59,6 +64,7 @@ from .radam import RAdam, radam_foreach_, radam_step_
 from .rmsprop import RMSprop, rmsprop_foreach_, rmsprop_step_
 from .rprop import Rprop, rprop_foreach_, rprop_step_
 from .sgd import SGD, sgd_foreach_, sgd_step_
+from .sparse_adam import SparseAdam, sparse_adam_step_
 
 __all__ = [
     "ASGD",
@@ -75,6 +81,7 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SparseAdam",
     "adadelta_foreach_",
     "adadelta_step_",
     "adafactor_foreach_",
@@ -98,4 +105,5 @@ __all__ = [
     "rprop_step_",
     "sgd_foreach_",
     "sgd_step_",
+    "sparse_adam_step_",
 ]

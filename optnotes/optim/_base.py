@@ -38,8 +38,9 @@ dtype (:func:`by_device_and_dtype`), the ascent and L2 prologue
 import from torch's private API.
 """
 
-from collections.abc import Iterator
-from typing import Any
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -156,6 +157,83 @@ def ascent_and_l2(
     return grads
 
 
+def as_real(tensor: Tensor | None) -> Tensor | None:
+    """Return ``torch.view_as_real(tensor)`` for a dense complex tensor, else ``tensor`` itself."""
+    if isinstance(tensor, Tensor) and torch.is_complex(tensor) and not tensor.is_sparse:
+        return torch.view_as_real(tensor)
+    return tensor
+
+
+def complex_as_real(
+    functional: Callable[..., Any] | None = None, *, l2_before_views: bool = False
+) -> Callable[..., Any]:
+    r"""Make a functional form step complex parameters as torch does: as their real views.
+
+    A complex parameter :math:`\theta = a + ib` of shape ``S`` is, to torch's
+    optimizers, the real parameter :math:`(a, b)` of shape ``(*S, 2)`` that
+    ``torch.view_as_real`` shows without copying: its gradient, moments and other
+    buffers are viewed the same way, and the update runs on the views. So the
+    complex case reduces to the real one with each real and imaginary part a
+    coordinate of its own: :math:`g^2` is :math:`(\Re g)^2` and :math:`(\Im g)^2`
+    coordinate-wise, never the complex square, and :math:`\sqrt v` is real. The
+    state keeps its complex dtype (the views write through).
+
+    Applied to ``<name>(params, grads, *state_lists, foreach=..., **hyperparameters)``,
+    the returned function replaces every dense complex tensor of every list argument
+    by its real view before calling ``functional``; the update functions never see a
+    complex tensor. (SGD does without: its update is linear with real coefficients,
+    so torch steps complex tensors as they are.)
+
+    One wrinkle, for bit-for-bit equality: the per-tensor code of torch's Adam,
+    RMSprop, Adagrad, Adadelta and Adamax adds the L2 term before it takes the
+    views, :math:`g \leftarrow g + \lambda\theta` in complex arithmetic, which
+    rounds differently (by an ulp, now and then) from the same sum on the views.
+    ``l2_before_views=True`` reproduces that order: on the per-tensor path, with a
+    non-zero, non-decoupled ``weight_decay``, each complex parameter's gradient is
+    negated (``maximize``) and given its L2 term in complex arithmetic first, then
+    that parameter is stepped alone with ``maximize=False, weight_decay=0``. The
+    multi-tensor paths of torch view first, as here.
+    """
+    if functional is None:
+        return functools.partial(complex_as_real, l2_before_views=l2_before_views)
+
+    def views(value: Any) -> Any:
+        return [as_real(item) for item in value] if isinstance(value, list) else value
+
+    @functools.wraps(functional)
+    def on_real_views(*args: Any, foreach: bool, **kwargs: Any) -> Any:
+        params, grads = args[0], args[1]
+        if (
+            l2_before_views
+            and not foreach
+            and kwargs["weight_decay"] != 0
+            and not kwargs.get("decoupled_weight_decay", False)
+            and any(torch.is_complex(param) for param in params)
+        ):
+            for i, param in enumerate(params):  # one parameter at a time
+
+                def only_i(value: Any, i: int = i) -> Any:
+                    return [value[i]] if isinstance(value, list) else value
+
+                args_i, kwargs_i = (
+                    [only_i(a) for a in args],
+                    {k: only_i(v) for k, v in kwargs.items()},
+                )
+                if torch.is_complex(param):
+                    grad = -grads[i] if kwargs["maximize"] else grads[i]
+                    args_i[1] = [grad.add(param, alpha=kwargs["weight_decay"])]  # g + λθ in ℂ
+                    kwargs_i.update(maximize=False, weight_decay=0)
+                on_real_views(*args_i, foreach=False, **kwargs_i)
+            return None
+        return functional(
+            *(views(arg) for arg in args),
+            foreach=foreach,
+            **{key: views(value) for key, value in kwargs.items()},
+        )
+
+    return on_real_views
+
+
 class Optimizer(torch.optim.Optimizer):
     """Base class of the optnotes optimizers.
 
@@ -167,8 +245,15 @@ class Optimizer(torch.optim.Optimizer):
     come from (constructor, a param group, a loaded ``state_dict``).
 
     A subclass implements :meth:`_step_group` and, when it keeps state with a
-    step count, :meth:`_init_state`.
+    step count, :meth:`_init_state`. Complex parameters and sparse gradients are
+    refused unless the subclass says it handles them, as torch's twin does
+    (:attr:`supports_complex`, :attr:`supports_sparse_grads`).
     """
+
+    #: Steps complex parameters (as their real views: see :func:`complex_as_real`).
+    supports_complex: ClassVar[bool] = False
+    #: Accepts sparse COO gradients (torch's SGD and Adagrad do).
+    supports_sparse_grads: ClassVar[bool] = False
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a param group after checking it asks for nothing we do not implement.
@@ -182,7 +267,7 @@ class Optimizer(torch.optim.Optimizer):
         group = self.param_groups[-1]
         self._check_options(group)
         for param in group["params"]:
-            if torch.is_complex(param):
+            if torch.is_complex(param) and not self.supports_complex:
                 raise TypeError(
                     f"optnotes.optim.{type(self).__name__} does not support complex parameters; "
                     f"use torch.optim.{type(self).__name__}"
@@ -243,7 +328,7 @@ class Optimizer(torch.optim.Optimizer):
             if not params:
                 continue
             grads = [param.grad for param in params]
-            if any(grad.is_sparse for grad in grads):
+            if not self.supports_sparse_grads and any(grad.is_sparse for grad in grads):
                 raise RuntimeError(
                     f"optnotes.optim.{type(self).__name__} does not support sparse gradients"
                 )

@@ -29,6 +29,7 @@ from ._base import (
     by_device_and_dtype,
     check,
     check_lr,
+    complex_as_real,
     new_step_counter,
     zeros_like,
 )
@@ -115,6 +116,7 @@ def adadelta_foreach_(
         torch._foreach_add_(params_, deltas, alpha=-lr)  # θ ← θ − ηΔ
 
 
+@complex_as_real(l2_before_views=True)
 def adadelta(
     params: list[Tensor],
     grads: list[Tensor],
@@ -156,6 +158,8 @@ class Adadelta(Optimizer):
     weight_decay : float, default 0
         L2 penalty :math:`\lambda` added to the gradient.
     """
+
+    supports_complex = True  # as its real view: see complex_as_real
 
     def __init__(
         self,

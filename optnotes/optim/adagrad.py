@@ -25,6 +25,7 @@ from ._base import (
     by_device_and_dtype,
     check,
     check_lr,
+    complex_as_real,
     new_step_counter,
 )
 
@@ -67,6 +68,52 @@ def adagrad_step_(
     param.addcdiv_(grad, std, value=-clr)  # θ ← θ − ηₜ g / (√s + ε)
 
 
+def adagrad_sparse_step_(
+    param: Tensor,
+    grad: Tensor,
+    state_sum: Tensor,
+    step: float,
+    *,
+    lr: float,
+    lr_decay: float,
+    weight_decay: float,
+    eps: float,
+    maximize: bool,
+) -> None:
+    r"""Apply one Adagrad update to ``param`` in place, from a sparse COO gradient.
+
+    The update of :func:`adagrad_step_` restricted to the coordinates the gradient
+    names: only their sums grow and only they move, as in torch's sparse branch
+    (``_make_sparse``). The gradient is coalesced first: the update is not linear in
+    :math:`g`, so a coordinate listed twice must have its entries summed before
+    squaring. Weight decay would touch every coordinate and is refused, as by torch.
+
+    Parameters
+    ----------
+    param, state_sum, step, lr, lr_decay, eps, maximize
+        As in :func:`adagrad_step_`; ``param`` and ``state_sum`` are dense.
+    grad : torch.Tensor
+        The gradient, a sparse COO tensor (coalesced or not), never modified.
+    weight_decay : float
+        Must be 0.
+    """
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+
+    clr = lr / (1 + (step - 1) * lr_decay)  # ηₜ = η / (1 + (t−1)δ)
+    grad = grad.coalesce()  # one entry per coordinate i of I (the listed coordinates)
+    indices, values = grad._indices(), grad._values()
+
+    def at_indices(entries: Tensor) -> Tensor:  # a sparse tensor: entries at I, 0 elsewhere
+        return torch.sparse_coo_tensor(indices, entries, grad.size())
+
+    state_sum.add_(at_indices(values.pow(2)))  # sᵢ ← sᵢ + gᵢ²          (i ∈ I)
+    std_values = state_sum.sparse_mask(grad)._values().sqrt_().add_(eps)  # √sᵢ + ε (i ∈ I)
+    param.add_(at_indices(values / std_values), alpha=-clr)  # θᵢ ← θᵢ − ηₜ gᵢ / (√sᵢ + ε)
+
+
 def adagrad_foreach_(
     params: list[Tensor],
     grads: list[Tensor],
@@ -82,6 +129,8 @@ def adagrad_foreach_(
     r"""Apply :func:`adagrad_step_` to every tensor of ``params`` at once, in place.
 
     The operations and their order are those of torch's ``_multi_tensor_adagrad``.
+    As there, a group (device and dtype) with a sparse gradient among its tensors
+    is stepped tensor by tensor (foreach kernels take no sparse tensors).
 
     Parameters
     ----------
@@ -91,6 +140,23 @@ def adagrad_foreach_(
         As in :func:`adagrad_step_`.
     """
     for (params_, grads_, state_sums_), indices in by_device_and_dtype([params, grads, state_sums]):
+        if any(grad.is_sparse for grad in grads_):  # no foreach kernels: loop, as torch does
+            for param, grad, state_sum, i in zip(
+                params_, grads_, state_sums_, indices, strict=True
+            ):
+                step_ = adagrad_sparse_step_ if grad.is_sparse else adagrad_step_
+                step_(
+                    param,
+                    grad,
+                    state_sum,
+                    steps[i],
+                    lr=lr,
+                    lr_decay=lr_decay,
+                    weight_decay=weight_decay,
+                    eps=eps,
+                    maximize=maximize,
+                )
+            continue
         grads_owned = maximize or weight_decay != 0  # grads_ is our copy, free to overwrite
         grads_ = ascent_and_l2(grads_, params_, weight_decay, maximize)
 
@@ -106,6 +172,7 @@ def adagrad_foreach_(
         torch._foreach_addcdiv_(params_, grads_, std)  # θ ← θ − ηₜ g / (√s + ε)
 
 
+@complex_as_real(l2_before_views=True)
 def adagrad(
     params: list[Tensor],
     grads: list[Tensor],
@@ -117,7 +184,8 @@ def adagrad(
 ) -> None:
     """Apply one Adagrad update to every tensor of ``params``, on the path ``foreach`` names.
 
-    :func:`adagrad_foreach_` once, or :func:`adagrad_step_` once per tensor. This is the
+    :func:`adagrad_foreach_` once, or :func:`adagrad_step_` once per tensor
+    (:func:`adagrad_sparse_step_` for a sparse gradient). This is the
     call :class:`Adagrad` makes (as torch's class calls ``torch.optim.adagrad.adagrad``):
     the lists :func:`adagrad_foreach_` takes, then the hyper-parameters of both by keyword.
     """
@@ -125,7 +193,8 @@ def adagrad(
         adagrad_foreach_(params, grads, state_sums, steps, **hyperparameters)
         return
     for i, param in enumerate(params):
-        adagrad_step_(param, grads[i], state_sums[i], steps[i], **hyperparameters)
+        step_ = adagrad_sparse_step_ if grads[i].is_sparse else adagrad_step_
+        step_(param, grads[i], state_sums[i], steps[i], **hyperparameters)
 
 
 class Adagrad(Optimizer):
@@ -151,6 +220,9 @@ class Adagrad(Optimizer):
     eps : float, default 1e-10
         :math:`\epsilon`, added to :math:`\sqrt{s_t}`.
     """
+
+    supports_complex = True  # as its real view: see complex_as_real
+    supports_sparse_grads = True
 
     def __init__(
         self,
@@ -193,6 +265,8 @@ class Adagrad(Optimizer):
     def _init_state(self, group: dict[str, Any], param: Tensor) -> dict[str, Tensor]:
         # As in torch, s₀ is the constructor's initial_accumulator_value for every group.
         initial_value = self.defaults["initial_accumulator_value"]
+        if torch.is_complex(param):  # s₀ in both the real and the imaginary part, as in torch
+            initial_value = complex(initial_value, initial_value)
         return {
             "step": new_step_counter(),
             "sum": torch.full_like(param, initial_value, memory_format=torch.preserve_format),

@@ -30,6 +30,7 @@ from ._base import (
     check,
     check_betas,
     check_lr,
+    complex_as_real,
     new_step_counter,
     zeros_like,
 )
@@ -157,6 +158,7 @@ def adam_foreach_(
         torch._foreach_addcdiv_(params_, exp_avgs_, denom, step_sizes)  # θ ← θ − η m̂ / (√v̂ + ε)
 
 
+@complex_as_real(l2_before_views=True)
 def adam(
     params: list[Tensor],
     grads: list[Tensor],
@@ -192,6 +194,33 @@ def adam(
         )
 
 
+def check_tensor_betas(
+    betas: tuple[float | Tensor, float | Tensor], *, foreach: bool | None, capturable: bool
+) -> tuple[float | Tensor, float | Tensor]:
+    """Check ``betas`` given as tensors as ``torch.optim.Adam`` does; return them as it keeps them.
+
+    Both floats or both tensors; a tensor beta only off the multi-tensor path (or
+    with ``capturable``) and with one element, which is kept as a 0-dim tensor
+    (torch's ``_to_scalar``). Same messages, in torch's order.
+    """
+    floats = all(isinstance(beta, float) for beta in betas[:2])
+    check(
+        floats or all(isinstance(beta, Tensor) for beta in betas[:2]),
+        "betas must be either both floats or both Tensors",
+    )
+    for index, beta in enumerate(betas[:2]):
+        if isinstance(beta, Tensor):
+            check(
+                capturable or not foreach,
+                f"betas[{index}] as a Tensor is not supported for capturable=False and "
+                "foreach=True",
+            )
+            check(beta.numel() == 1, f"Tensor betas[{index}] must be 1-element")
+    return tuple(
+        beta.squeeze() if isinstance(beta, Tensor) and beta.dim() != 0 else beta for beta in betas
+    )
+
+
 class Adam(Optimizer):
     r"""Adam, with optional AMSGrad and L2 or decoupled weight decay.
 
@@ -217,6 +246,8 @@ class Adam(Optimizer):
         Decay the weights directly (AdamW) instead of through the gradient.
     """
 
+    supports_complex = True  # as its real view: see complex_as_real
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -233,10 +264,15 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
         check_lr(lr)
         check(eps >= 0.0, f"Invalid epsilon value: {eps}")
         check_betas(betas)
         check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        betas = check_tensor_betas(betas, foreach=foreach, capturable=capturable)
         defaults = {
             "lr": lr,
             "betas": betas,

@@ -29,6 +29,7 @@ from ._base import (
     check,
     check_betas,
     check_lr,
+    complex_as_real,
     new_step_counter,
     zeros_like,
 )
@@ -121,6 +122,7 @@ def adamax_foreach_(
         torch._foreach_addcdiv_(params_, exp_avgs_, exp_infs_, step_sizes)  # θ ← θ − η m̂ / u
 
 
+@complex_as_real(l2_before_views=True)
 def adamax(
     params: list[Tensor],
     grads: list[Tensor],
@@ -162,6 +164,8 @@ class Adamax(Optimizer):
     weight_decay : float, default 0
         L2 penalty :math:`\lambda` added to the gradient.
     """
+
+    supports_complex = True  # as its real view: see complex_as_real
 
     def __init__(
         self,

@@ -33,6 +33,7 @@ from ._base import (
     check,
     check_betas,
     check_lr,
+    complex_as_real,
     new_step_counter,
     zeros_like,
 )
@@ -181,6 +182,7 @@ def nadam_foreach_(
         torch._foreach_addcdiv_(params_, exp_avgs_, denom, momentum_sizes)  # momentum's
 
 
+@complex_as_real
 def nadam(
     params: list[Tensor],
     grads: list[Tensor],
@@ -239,6 +241,8 @@ class NAdam(Optimizer):
     decoupled_weight_decay : bool, default False
         Decay the weights directly (as AdamW) instead of through the gradient.
     """
+
+    supports_complex = True  # as its real view: see complex_as_real
 
     def __init__(
         self,

@@ -48,6 +48,7 @@ from ._base import (
     check,
     check_betas,
     check_lr,
+    complex_as_real,
     new_step_counter,
     zeros_like,
 )
@@ -209,6 +210,7 @@ def radam_foreach_(
         torch._foreach_addcmul_(params_, exp_avgs_, buffer)  # θ ← θ + m b
 
 
+@complex_as_real
 def radam(
     params: list[Tensor],
     grads: list[Tensor],
@@ -252,6 +254,8 @@ class RAdam(Optimizer):
     decoupled_weight_decay : bool, default False
         Decay the weights directly (as AdamW) instead of through the gradient.
     """
+
+    supports_complex = True  # as its real view: see complex_as_real
 
     def __init__(
         self,

@@ -30,6 +30,7 @@ from ._base import (
     by_device_and_dtype,
     check,
     check_lr,
+    complex_as_real,
     new_step_counter,
     zeros_like,
 )
@@ -137,6 +138,7 @@ def rmsprop_foreach_(
             torch._foreach_addcdiv_(params_, grads_, avg, value=-lr)  # θ ← θ − η g / (√v + ε)
 
 
+@complex_as_real(l2_before_views=True)
 def rmsprop(
     params: list[Tensor],
     grads: list[Tensor],
@@ -185,6 +187,8 @@ class RMSprop(Optimizer):
     centered : bool, default False
         Normalise by the estimated standard deviation of the gradient.
     """
+
+    supports_complex = True  # as its real view: see complex_as_real
 
     def __init__(
         self,

@@ -39,7 +39,11 @@ def sgd_step_(
     Parameters
     ----------
     param, grad, lr, weight_decay, maximize
-        As every update function takes them (see :mod:`optnotes.optim`).
+        As every update function takes them (see :mod:`optnotes.optim`). ``grad`` may
+        be a sparse COO tensor, as in torch: every operation here takes one, and
+        without momentum or weight decay only its coordinates move. ``param`` may be
+        complex: the update is linear with real coefficients, so it equals the update
+        of the ``view_as_real`` views.
     momentum_buffer : torch.Tensor or None
         The velocity :math:`b_{t-1}`, updated in place; ``None`` on the first step.
     momentum : float
@@ -83,7 +87,9 @@ def sgd_foreach_(
 ) -> list[Tensor | None] | None:
     r"""Apply :func:`sgd_step_` to every tensor of ``params`` at once, in place.
 
-    The operations and their order are those of torch's ``_multi_tensor_sgd``.
+    The operations and their order are those of torch's ``_multi_tensor_sgd``; as
+    there, the parameters of a group (device and dtype) with a sparse gradient are
+    updated one by one.
     Unlike torch's, Nesterov momentum leaves the gradients unchanged (torch adds
     the velocity to ``param.grad`` in place).
 
@@ -101,6 +107,7 @@ def sgd_foreach_(
         ``momentum_buffers``, with each ``None`` replaced by the new velocity.
     """
     for (params_, grads_, bufs), indices in by_device_and_dtype([params, grads, momentum_buffers]):
+        has_sparse_grad = any(grad.is_sparse for grad in grads_)
         grads_owned = maximize or weight_decay != 0  # grads_ is our copy, free to overwrite
         grads_ = ascent_and_l2(grads_, params_, weight_decay, maximize)
         if momentum != 0:
@@ -119,7 +126,11 @@ def sgd_foreach_(
                 torch._foreach_add_(grads_, bufs, alpha=momentum)  # d = g + μb
             else:
                 grads_ = torch._foreach_add(grads_, bufs, alpha=momentum)  # d = g + μb
-        torch._foreach_add_(params_, grads_, alpha=-lr)  # θ ← θ − η d
+        if has_sparse_grad:  # foreach kernels take no sparse tensors: loop, as torch does
+            for param, grad in zip(params_, grads_, strict=True):
+                param.add_(grad, alpha=-lr)  # θ ← θ − η d
+        else:
+            torch._foreach_add_(params_, grads_, alpha=-lr)  # θ ← θ − η d
     return momentum_buffers
 
 
@@ -169,6 +180,9 @@ class SGD(Optimizer):
     nesterov : bool, default False
         Use Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
     """
+
+    supports_complex = True  # natively, as torch: the update is linear with real coefficients
+    supports_sparse_grads = True
 
     def __init__(
         self,
