@@ -69,6 +69,8 @@ def test_switch_off_advice_names_the_place():
     assert switch_off_advice("weight_decay", "Adam", adam) == ADVICE["l2_weight_decay"]
     adamw = {"decoupled_weight_decay": True}
     assert switch_off_advice("weight_decay", "Adam", adamw) == ADVICE["decoupled_weight_decay"]
+    assert switch_off_advice("weight_decay", "", adamw) == ADVICE["decoupled_weight_decay"]
+    assert switch_off_advice("weight_decay", "", adam) == ADVICE["weight_decay"]
     assert switch_off_advice("eps", "Adadelta", {}) == ADVICE["eps_Adadelta"]
     assert switch_off_advice("eps", "", {}) == ADVICE["eps"]
     assert switch_off_advice("centered", "RMSprop", {}) == ADVICE["centered"]
