@@ -349,9 +349,12 @@ def switch_off_advice(name: str, family: str, hyperparameters: Mapping[str, Any]
     """
     if name == "eps":
         return ADVICE.get(f"eps_{family}", ADVICE["eps"])
-    if name == "weight_decay" and family == "Adam":
+    if name == "weight_decay":
         decoupled = hyperparameters.get("decoupled_weight_decay", False)
-        return ADVICE["decoupled_weight_decay" if decoupled else "l2_weight_decay"]
+        if family == "Adam":
+            return ADVICE["decoupled_weight_decay" if decoupled else "l2_weight_decay"]
+        if decoupled:  # NAdam's and RAdam's decoupled decay is AdamW's
+            return ADVICE["decoupled_weight_decay"]
     return ADVICE[name]
 
 

@@ -7,6 +7,7 @@ algorithm each one implements; what is wrong with each is in the exercises' solu
 :data:`MUTANTS` lists them with the ``torch.optim`` class each imitates.
 """
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -382,6 +383,160 @@ class RMSprop1(SkeletonOptimizer):
             param -= group["lr"] * grad / denom
 
 
+class Adamax1(SkeletonOptimizer):
+    """A student's Adamax.
+
+    Does it move parameters as ``torch.optim.Adamax`` does?
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def update(self, param, grad, state, group):
+        """One Adamax step."""
+        beta1, beta2 = group["betas"]
+        if not state:
+            state["t"] = 0
+            state["m"] = torch.zeros_like(param)
+            state["u"] = torch.zeros_like(param)
+        state["t"] += 1
+        t = state["t"]
+        if group["maximize"]:
+            grad = -grad
+        grad = grad + group["weight_decay"] * param
+        state["m"] = beta1 * state["m"] + (1 - beta1) * grad
+        state["u"] = torch.sqrt(
+            beta2 * state["u"] ** 2 + (1 - beta2) * (grad.abs() + group["eps"]) ** 2
+        )
+        step_size = group["lr"] / (1 - beta1**t)
+        param -= step_size * state["m"] / state["u"]
+
+
+class NAdam1(SkeletonOptimizer):
+    """A student's NAdam.
+
+    Does it move parameters as ``torch.optim.NAdam`` does?
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        momentum_decay=4e-3,
+        decoupled_weight_decay=False,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum_decay": momentum_decay,
+            "decoupled_weight_decay": decoupled_weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def update(self, param, grad, state, group):
+        """One NAdam step."""
+        beta1, beta2 = group["betas"]
+        if not state:
+            state["t"] = 0
+            state["m"] = torch.zeros_like(param)
+            state["v"] = torch.zeros_like(param)
+        state["t"] += 1
+        t = state["t"]
+        if group["maximize"]:
+            grad = -grad
+        if group["decoupled_weight_decay"]:
+            param *= 1 - group["lr"] * group["weight_decay"]
+        else:
+            grad = grad + group["weight_decay"] * param
+        state["m"] = beta1 * state["m"] + (1 - beta1) * grad
+        state["v"] = beta2 * state["v"] + (1 - beta2) * grad**2
+        # Nesterov: the next step's momentum, plus the current gradient's share
+        m_hat = beta1 * state["m"] / (1 - beta1 ** (t + 1)) + (1 - beta1) * grad / (1 - beta1**t)
+        v_hat = state["v"] / (1 - beta2**t)
+        param -= group["lr"] * m_hat / (v_hat.sqrt() + group["eps"])
+
+
+class RAdam1(SkeletonOptimizer):
+    """A student's RAdam.
+
+    Does it move parameters as ``torch.optim.RAdam`` does?
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        decoupled_weight_decay=False,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "decoupled_weight_decay": decoupled_weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def update(self, param, grad, state, group):
+        """One RAdam step."""
+        beta1, beta2 = group["betas"]
+        if not state:
+            state["t"] = 0
+            state["m"] = torch.zeros_like(param)
+            state["v"] = torch.zeros_like(param)
+        state["t"] += 1
+        t = state["t"]
+        if group["maximize"]:
+            grad = -grad
+        if group["decoupled_weight_decay"]:
+            param *= 1 - group["lr"] * group["weight_decay"]
+        else:
+            grad = grad + group["weight_decay"] * param
+        state["m"] = beta1 * state["m"] + (1 - beta1) * grad
+        state["v"] = beta2 * state["v"] + (1 - beta2) * grad**2
+        m_hat = state["m"] / (1 - beta1**t)
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+        if rho_t > 4:
+            r_t = math.sqrt(
+                (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+            )
+            adaptive = math.sqrt(1 - beta2**t) / (state["v"].sqrt() + group["eps"])
+            param -= group["lr"] * r_t * m_hat * adaptive
+        else:
+            param -= group["lr"] * m_hat
+
+
 class Mutant(NamedTuple):
     """A hand-in for an exercise, and the optimizer it should equal."""
 
@@ -400,5 +555,8 @@ MUTANTS = {
     "sgd_3": Mutant(SGD3, "SGD"),
     "adagrad_1": Mutant(Adagrad1, "Adagrad"),
     "rmsprop_1": Mutant(RMSprop1, "RMSprop"),
+    "adamax_1": Mutant(Adamax1, "Adamax"),
+    "nadam_1": Mutant(NAdam1, "NAdam"),
+    "radam_1": Mutant(RAdam1, "RAdam"),
 }
 """Every hand-in by name."""

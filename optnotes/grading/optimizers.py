@@ -63,6 +63,28 @@ OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
         {"lr": 0.01, "betas": (0.9, 0.9), "amsgrad": True},
         {"lr": 0.01, "weight_decay": 0.1, "maximize": True},
     ],
+    "Adamax": [
+        {},
+        {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-3},
+        {"lr": 0.01, "weight_decay": 0.1},
+        {"lr": 0.01, "weight_decay": 0.1, "maximize": True},
+    ],
+    "NAdam": [
+        {},
+        {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-3},
+        {"lr": 0.01, "momentum_decay": 0.1},
+        {"lr": 0.01, "weight_decay": 0.1},
+        {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True},
+        {"lr": 0.01, "weight_decay": 0.1, "maximize": True},
+    ],
+    "RAdam": [
+        {},
+        {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-3},
+        {"lr": 0.01, "betas": (0.9, 0.65)},
+        {"lr": 0.01, "weight_decay": 0.1},
+        {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True},
+        {"lr": 0.01, "weight_decay": 0.1, "maximize": True},
+    ],
     "RMSprop": [
         {},
         {"alpha": 0.9, "eps": 1e-3},

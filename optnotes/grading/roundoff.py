@@ -11,8 +11,11 @@ compare, how far the reference drifts from itself when it rounds differently:
 - the reference run again with every parameter moved by one unit in the last place after
   every step, with random signs (twice, with other signs): the drift that round-off
   of the size of the dtype's ε grows into on this run;
-- in a precision below float64, also the reference run in float64: the drift of the
-  reference's own round-off from the exact trajectory.
+- in a precision below float64, also the reference run in float64 (its scalar state
+  too): the drift of the reference's own round-off from the exact trajectory. In
+  float64, this run too where the reference keeps a scalar other than its step count
+  in float32, as torch keeps NAdam's product of momentum coefficients in the default
+  dtype: a student who keeps it in a Python float rounds less, and passes.
 
 The allowed difference at step :math:`k` of parameter :math:`i` is
 :data:`SAFETY` times the largest drift of any element of that parameter up to step

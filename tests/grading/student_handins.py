@@ -1331,6 +1331,158 @@ class AdadeltaAccumulatesScaledUpdate(AdadeltaSkeleton):
 
 
 # ---------------------------------------------------------------------------------------
+# Adamax, NAdam and RAdam
+# ---------------------------------------------------------------------------------------
+
+
+class AdamaxTextbook(SkeletonOptimizer):
+    # Correct: Kingma & Ba's Algorithm 2 with torch's ε: m ← β1·m + (1-β1)·g;
+    # u ← max(β2·u, |g| + ε); θ ← θ - (η/(1-β1ᵗ))·m/u.
+    def __init__(
+        self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *, maximize=False
+    ):
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def update(self, param, grad, state, group):
+        beta1, beta2 = group["betas"]
+        if not state:
+            state["step"] = 0
+            state["m"] = torch.zeros_like(param)
+            state["u"] = torch.zeros_like(param)
+        state["step"] += 1
+        g = -grad if group["maximize"] else grad
+        g = g + group["weight_decay"] * param
+        state["m"] = beta1 * state["m"] + (1 - beta1) * g
+        state["u"] = torch.maximum(beta2 * state["u"], g.abs() + group["eps"])
+        param -= group["lr"] / (1 - beta1 ** state["step"]) * state["m"] / state["u"]
+
+
+class NAdamTextbook(SkeletonOptimizer):
+    # Correct: Dozat's NAdam with the momentum schedule μₜ = β1·(1 - ½·0.96^(tψ)), the
+    # product Πμᵢ kept as a Python float: θ ← θ - η·((1-μₜ)/(1-Πᵢ≤ₜμᵢ)·g
+    # + μₜ₊₁/(1-Πᵢ≤ₜ₊₁μᵢ)·m)/(√v̂ + ε); weight decay as an L2 term or decoupled.
+    def __init__(
+        self,
+        params,
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        momentum_decay=4e-3,
+        decoupled_weight_decay=False,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum_decay": momentum_decay,
+            "decoupled_weight_decay": decoupled_weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def update(self, param, grad, state, group):
+        beta1, beta2 = group["betas"]
+        if not state:
+            state["step"] = 0
+            state["mu_product"] = 1.0
+            state["m"] = torch.zeros_like(param)
+            state["v"] = torch.zeros_like(param)
+        state["step"] += 1
+        t = state["step"]
+        g = -grad if group["maximize"] else grad
+        if group["decoupled_weight_decay"]:
+            param *= 1 - group["lr"] * group["weight_decay"]
+        else:
+            g = g + group["weight_decay"] * param
+        psi = group["momentum_decay"]
+        mu = beta1 * (1 - 0.5 * 0.96 ** (t * psi))
+        mu_next = beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
+        state["mu_product"] *= mu
+        product = state["mu_product"]
+        state["m"] = beta1 * state["m"] + (1 - beta1) * g
+        state["v"] = beta2 * state["v"] + (1 - beta2) * g * g
+        m_bar = (1 - mu) / (1 - product) * g + mu_next / (1 - product * mu_next) * state["m"]
+        v_hat = state["v"] / (1 - beta2**t)
+        param -= group["lr"] * m_bar / (v_hat.sqrt() + group["eps"])
+
+
+class NAdamDecoupledAsL2(NAdamTextbook):
+    # Bug: decoupled_weight_decay=True adds λθ to the gradient, as without it.
+    def update(self, param, grad, state, group):
+        super().update(param, grad, state, {**group, "decoupled_weight_decay": False})
+
+
+class RAdamTextbook(SkeletonOptimizer):
+    # Correct: Liu et al.'s Algorithm 2 with torch's threshold and ε: ρ∞ = 2/(1-β2) - 1,
+    # ρₜ = ρ∞ - 2tβ2ᵗ/(1-β2ᵗ); if ρₜ > 5, θ ← θ - η·rₜ·m̂·√(1-β2ᵗ)/(√v + ε), else
+    # θ ← θ - η·m̂; weight decay as an L2 term or decoupled.
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        decoupled_weight_decay=False,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "decoupled_weight_decay": decoupled_weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def update(self, param, grad, state, group):
+        beta1, beta2 = group["betas"]
+        if not state:
+            state["step"] = 0
+            state["m"] = torch.zeros_like(param)
+            state["v"] = torch.zeros_like(param)
+        state["step"] += 1
+        t = state["step"]
+        g = -grad if group["maximize"] else grad
+        if group["decoupled_weight_decay"]:
+            param *= 1 - group["lr"] * group["weight_decay"]
+        else:
+            g = g + group["weight_decay"] * param
+        state["m"] = beta1 * state["m"] + (1 - beta1) * g
+        state["v"] = beta2 * state["v"] + (1 - beta2) * g * g
+        m_hat = state["m"] / (1 - beta1**t)
+        rho_inf = 2 / (1 - beta2) - 1
+        rho = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+        if rho > 5:
+            r = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+            adaptive = math.sqrt(1 - beta2**t) / (state["v"].sqrt() + group["eps"])
+            param -= group["lr"] * r * m_hat * adaptive
+        else:
+            param -= group["lr"] * m_hat
+
+
+class RAdamDecayNotScaledByLr(RAdamTextbook):
+    # Bug: decoupled decay shrinks θ by (1 - λ) instead of (1 - ηλ).
+    def update(self, param, grad, state, group):
+        if group["decoupled_weight_decay"]:
+            param *= 1 - group["weight_decay"]
+        super().update(param, grad, state, {**group, "weight_decay": 0})
+
+
+# ---------------------------------------------------------------------------------------
 # Gradient clipping
 # ---------------------------------------------------------------------------------------
 
@@ -1664,6 +1816,9 @@ HANDINS: dict[str, HandIn] = {
     "rmsprop_textbook": _ok(RMSpropTextbook, "RMSprop", "optimizer"),
     "adagrad_textbook": _ok(AdagradTextbook, "Adagrad", "optimizer"),
     "adadelta_textbook": _ok(AdadeltaTextbook, "Adadelta", "optimizer"),
+    "adamax_textbook": _ok(AdamaxTextbook, "Adamax", "optimizer"),
+    "nadam_textbook": _ok(NAdamTextbook, "NAdam", "optimizer"),
+    "radam_textbook": _ok(RAdamTextbook, "RAdam", "optimizer"),
     # --- buggy optimizers: SGD
     "sgd_lr_in_momentum_buffer": _bug(
         SGDLrInBuffer,
@@ -1895,6 +2050,22 @@ HANDINS: dict[str, HandIn] = {
         "optimizer",
         "E[Δ²] accumulates (lr·Δ)² instead of Δ²: right at lr=1 only",
         {"lr": 0.5},
+    ),
+    # --- buggy optimizers: NAdam
+    "nadam_decoupled_as_l2": _bug(
+        NAdamDecoupledAsL2,
+        "NAdam",
+        "optimizer",
+        "decoupled_weight_decay=True adds λθ to the gradient instead of shrinking θ",
+        {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True},
+    ),
+    # --- buggy optimizers: RAdam
+    "radam_decay_not_scaled_by_lr": _bug(
+        RAdamDecayNotScaledByLr,
+        "RAdam",
+        "optimizer",
+        "decoupled decay shrinks θ by (1 - λ), not (1 - ηλ)",
+        {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True},
     ),
     # --- clipping
     "clip_norm_closed_form": _ok(clip_grad_norm_closed_form, "clip_grad_norm_", "clip"),

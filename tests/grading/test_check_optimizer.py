@@ -2,6 +2,7 @@ import pytest
 import torch
 
 import optnotes.optim
+import optnotes.optim.radam
 from optnotes.grading import MUTANTS, SkeletonOptimizer, check_optimizer
 from optnotes.grading.hints import ADVICE, ignored_argument_advice
 from optnotes.grading.optimizers import OPTIMIZER_SETTINGS
@@ -31,6 +32,29 @@ MUTANT_BUGS = {
     "sgd_3": ("learning rate from self.defaults", {"lr": 0.1}, ADVICE["param_groups"]),
     "adagrad_1": ("lr_decay one step early", {"lr_decay": 0.1}, ADVICE["lr_decay"]),
     "rmsprop_1": ("bias correction added", {}, ADVICE["rmsprop_bias_correction"]),
+    # No hint fits these (the hints know no Adamax, NAdam or RAdam): the report locates.
+    "adamax_1": ("u ← √(β2·u² + (1-β2)·(|g|+ε)²), a 2-norm, not max(β2·u, |g|+ε)", {}, None),
+    "nadam_1": ("no momentum schedule: μ_t = β1 in every step, bias-corrected by β1^t", {}, None),
+    "radam_1": ("the paper's threshold ρ_t > 4, not torch's ρ_t > 5", {}, None),
+}
+
+# Where the report of a mutant without a hint places the bug: the first failing case of
+# the default battery (all of them fail) says this.
+MUTANT_WHERE = {
+    # the first step is 1/√(1 - β2) times too long, as if v lacked its bias correction
+    "adamax_1": (
+        "first difference after step 1 (seed 0) in param 0[0] (shape (5,), param group 0)",
+        "in that step your update is 31.62 × the reference's",
+    ),
+    # 1 + β1(1-β1)/(1-β1²) over 1 + μ2(1-β1)/(1-μ1·μ2), μ_t ≈ β1/2 in the first steps
+    "nadam_1": (
+        "first difference after step 1 (seed 0) in param 0[0] (shape (5,), param group 0)",
+        "in that step your update is 1.395 × the reference's",
+    ),
+    # ρ_5 = 4.996 with β2 = 0.999: the adaptive step starts in step 5, torch's in step 6
+    "radam_1": (
+        "first difference after step 5 (seed 0) in param 0[0] (shape (5,), param group 0)",
+    ),
 }
 
 
@@ -44,11 +68,19 @@ def test_correct_optimizers_pass(module, name):
     assert report.score == 1.0
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "Adadelta"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "Adadelta", "NAdam", "RAdam"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_correct_optimizers_pass_long_runs_in_any_precision(name, dtype):
     cls = getattr(optnotes.optim, name)
     check_optimizer(cls, name, steps=120, seeds=[3, 11], dtype=dtype).assert_ok()
+
+
+@pytest.mark.parametrize("name", ["Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize("module", [torch.optim, optnotes.optim], ids=["torch", "optnotes"])
+def test_adams_relatives_pass_in_float32(module, name):
+    report = check_optimizer(getattr(module, name), name, dtype=torch.float32)
+    report.assert_ok()
+    assert not report.hints
 
 
 def test_every_hand_in_for_the_exercises_has_its_answer_here():
@@ -66,7 +98,40 @@ def test_every_mutant_is_caught_with_the_right_hint(name):
     for kwargs in (setting, None):  # the bug's own setting, and the default battery
         report = check_optimizer(mutant.cls, mutant.reference, kwargs=kwargs)
         assert not report.passed
-        assert advice in report.hints, str(report)
+        if advice is None:
+            assert report.hints == [], str(report)
+        else:
+            assert advice in report.hints, str(report)
+
+
+@pytest.mark.parametrize("name", MUTANT_WHERE)
+def test_a_mutant_without_a_hint_is_located(name):
+    mutant = MUTANTS[name]
+    report = check_optimizer(mutant.cls, mutant.reference)
+    assert not any(case.passed for case in report.cases), str(report)
+    for line in MUTANT_WHERE[name]:
+        assert line in report.cases[0].problem, str(report)
+
+
+def test_the_radam_threshold_shows_where_the_two_rules_part():
+    """ρ_t > 4 and ρ_t > 5 part in step 5 (β2 = 0.999), and in step 8 with β2 = 0.65,
+    where torch's rectification never switches on (ρ_∞ = 4.71) and the paper's does
+    once ρ_8 = 4.19; with β2 = 0.6 (ρ_∞ = 4) neither does, and the mutant passes."""
+    student = MUTANTS["radam_1"].cls
+    settings = [{"lr": 0.01, "betas": (0.9, 0.65)}, {"lr": 0.01, "betas": (0.9, 0.6)}]
+    never, neither = check_optimizer(student, "RAdam", kwargs=settings).cases
+    assert "first difference after step 8 (seed 0)" in never.problem
+    assert neither.passed
+
+
+def test_the_radam_settings_switch_the_rectification_on_and_never():
+    rho = optnotes.optim.radam.radam_rho
+    rectified = [
+        any(rho(t, setting.get("betas", (0.9, 0.999))[1])[0] > 5 for t in range(1, 21))
+        for setting in OPTIMIZER_SETTINGS["RAdam"]
+    ]
+    assert any(rectified)
+    assert not all(rectified)
 
 
 def test_report_names_the_first_difference():

@@ -57,6 +57,8 @@ EXPECTED_HINTS = {
     "adadelta_swapped_accumulators": ["adadelta_swapped"],
     "adadelta_delta_acc_from_grad": [],
     "adadelta_accumulates_scaled_update": [],
+    "nadam_decoupled_as_l2": [ignored("decoupled_weight_decay")],
+    "radam_decay_not_scaled_by_lr": ["decoupled_weight_decay"],
     "clip_norm_per_tensor": ["clip_per_tensor"],
     "clip_norm_sum_of_norms": ["clip_sum_of_norms"],
     "clip_norm_returns_clipped_norm": ["clip_returns_norm"],
