@@ -128,3 +128,18 @@ def test_no_font_smaller_than_the_books_minimum(notebook):
         for size in re.findall(r"\b(?:fontsize|size|labelsize)\s*=\s*([0-9.]+)", cell)
     ]
     assert all(size >= MIN_FONT_PT for size in sizes), sizes
+
+
+def test_every_public_module_is_on_an_api_page():
+    """Each public module of the package (the root package aside) has an automodule entry."""
+    root = BOOK.parent
+    modules = set()
+    for path in (root / "optnotes").rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if len(parts) > 1 and not any(part.startswith("_") for part in parts):
+            modules.add(".".join(parts))
+    pages = "".join(p.read_text() for p in (BOOK / "api").glob("*.md"))
+    documented = set(re.findall(r"^\.\. automodule:: ([\w.]+)$", pages, flags=re.M))
+    assert sorted(modules - documented) == []
