@@ -250,7 +250,8 @@ class Optimizer(torch.optim.Optimizer):
     (:attr:`supports_complex`, :attr:`supports_sparse_grads`).
     """
 
-    #: Steps complex parameters (as their real views: see :func:`complex_as_real`).
+    #: Whether the class steps complex parameters, each as its real view, as torch does
+    #: (``complex_as_real`` in ``optnotes.optim._base`` says how).
     supports_complex: ClassVar[bool] = False
     #: Accepts sparse COO gradients (torch's SGD and Adagrad do).
     supports_sparse_grads: ClassVar[bool] = False
