@@ -39,6 +39,7 @@ import from torch's private API.
 """
 
 import functools
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
@@ -288,11 +289,14 @@ class Optimizer(torch.optim.Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        # Checkpoints from older torch versions may lack newer keys or store the
-        # step as a number; fill and convert them as torch's classes do.
+        # Checkpoints from older torch versions may lack newer options or store the
+        # step as a number; fill and convert them as torch's classes do. Only the
+        # class's own options: torch's base class adds "differentiable" to the
+        # defaults on loading, an option some optimizers (Muon, L-BFGS) do not have.
+        options = self.defaults.keys() & inspect.signature(type(self)).parameters.keys()
         for group in self.param_groups:
-            for key, value in self.defaults.items():
-                group.setdefault(key, value)
+            for key in options:
+                group.setdefault(key, self.defaults[key])
         for param_state in self.state.values():
             if "step" in param_state and not torch.is_tensor(param_state["step"]):
                 param_state["step"] = new_step_counter().fill_(float(param_state["step"]))

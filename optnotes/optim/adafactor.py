@@ -370,17 +370,6 @@ class Adafactor(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        # Torch's Adafactor fills in ``foreach`` only. The shared filling of every default
-        # (optnotes.optim._base) would add the ``differentiable`` that torch's base class
-        # writes into ``defaults`` on loading, a key torch's Adafactor groups never have.
-        torch.optim.Optimizer.__setstate__(self, state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-        for param_state in self.state.values():
-            if "step" in param_state and not torch.is_tensor(param_state["step"]):
-                param_state["step"] = new_step_counter().fill_(float(param_state["step"]))
-
     def _use_foreach(self, group: dict[str, Any], params: list[Tensor]) -> bool:
         return bool(group["foreach"])  # None: the per-tensor path, even on a GPU (torch's rule)
 

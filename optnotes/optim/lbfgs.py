@@ -398,11 +398,6 @@ class LBFGS(Optimizer):
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        # Torch's LBFGS fills no defaults into loaded groups (our base class does, for
-        # the other optimizers' newer options): the groups stay as the checkpoint has them.
-        torch.optim.Optimizer.__setstate__(self, state)
-
     # All parameters as one vector: L-BFGS works in R^n, n the number of entries.
 
     def _gather_flat_grad(self) -> Tensor:

@@ -348,11 +348,6 @@ class Muon(Optimizer):
         torch.optim.Optimizer.add_param_group(self, param_group)
         self._check_options(self.param_groups[-1])
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        # torch's Muon has no __setstate__ of its own: groups are kept as saved, with no
-        # defaults filled in (ours would add torch's "differentiable" to every group).
-        torch.optim.Optimizer.__setstate__(self, state)
-
     def _use_foreach(self, group: dict[str, Any], params: list[Tensor]) -> bool:
         return False  # torch's Muon has only the per-tensor path
 
