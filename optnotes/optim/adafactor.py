@@ -339,6 +339,8 @@ class Adafactor(Optimizer):
         Adafactor does to save memory, ``None`` means the per-tensor path on every device.
     """
 
+    supports_complex = True  # not so: refused at the step with torch's error, as torch does
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -385,6 +387,8 @@ class Adafactor(Optimizer):
     def _step_group(
         self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor], *, foreach: bool
     ) -> None:
+        if any(torch.is_complex(param) for param in params):
+            raise RuntimeError("Adafactor does not support complex parameters")
         states = self._prepare_states(group, params)
         eps1, eps2 = group["eps"]
         adafactor(

@@ -61,6 +61,7 @@ from ._base import (
     by_device_and_dtype,
     check,
     check_lr,
+    complex_as_real,
     new_step_counter,
     zeros_like,
 )
@@ -174,6 +175,7 @@ def asgd_foreach_(
         torch._foreach_copy_(mus_, new_mus)
 
 
+@complex_as_real
 def asgd(
     params: list[Tensor],
     grads: list[Tensor],
@@ -219,6 +221,8 @@ class ASGD(Optimizer):
     weight_decay : float, default 0
         L2 penalty added to the gradient, on top of the decay term.
     """
+
+    supports_complex = True  # as its real view: see complex_as_real
 
     def __init__(
         self,

@@ -346,7 +346,8 @@ class LBFGS(Optimizer):
     parameters after every step. Each :meth:`step` takes a closure that re-evaluates
     the loss and its gradients, and runs up to ``max_iter`` iterations.
 
-    Unlike torch's, it refuses complex parameters (as every optnotes optimizer does).
+    A complex parameter is stepped as torch steps it: as its real view, two real
+    coordinates per entry of the vector L-BFGS works on.
 
     Parameters
     ----------
@@ -369,6 +370,8 @@ class LBFGS(Optimizer):
     line_search_fn : str, optional
         ``"strong_wolfe"``, or ``None`` for the fixed step.
     """
+
+    supports_complex = True  # as its real view, as torch's
 
     def __init__(
         self,
@@ -410,6 +413,8 @@ class LBFGS(Optimizer):
                 view = p.grad.to_dense().view(-1)
             else:
                 view = p.grad.view(-1)
+            if torch.is_complex(view):  # a complex entry is two real coordinates
+                view = torch.view_as_real(view).view(-1)
             views.append(view)
         return torch.cat(views, 0)
 
@@ -417,10 +422,12 @@ class LBFGS(Optimizer):
         """Move the parameters in place: x ← x + step_size · update (a flat vector)."""
         offset = 0
         for p in self._params:
+            if torch.is_complex(p):
+                p = torch.view_as_real(p)
             numel = p.numel()
             p.add_(update[offset : offset + numel].view_as(p), alpha=step_size)
             offset += numel
-        if offset != sum(p.numel() for p in self._params):
+        if offset != sum(p.numel() * (2 if torch.is_complex(p) else 1) for p in self._params):
             raise AssertionError(f"Expected offset {offset} to equal the number of entries")
 
     def _clone_param(self) -> list[Tensor]:

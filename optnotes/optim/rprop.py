@@ -45,6 +45,7 @@ from ._base import (
     by_device_and_dtype,
     check,
     check_lr,
+    complex_as_real,
     new_step_counter,
     zeros_like,
 )
@@ -145,6 +146,7 @@ def rprop_foreach_(
         torch._foreach_addcmul_(params_, grad_signs, step_sizes_, value=-1)  # θ ← θ − Δ sign(g)
 
 
+@complex_as_real
 def rprop(
     params: list[Tensor],
     grads: list[Tensor],
@@ -166,6 +168,12 @@ def rprop(
         rprop_step_(param, grads[i], prevs[i], step_sizes[i], **hyperparameters)
 
 
+def _initial_step_size(lr: float | Tensor, param: Tensor) -> float | complex:
+    """Return Δ₀ = η, as ``complex(η, η)`` for a complex parameter (two real coordinates)."""
+    lr = as_float(lr)
+    return complex(lr, lr) if torch.is_complex(param) else lr
+
+
 class Rprop(Optimizer):
     r"""Rprop, the resilient backpropagation algorithm (in its iRprop⁻ form).
 
@@ -183,6 +191,8 @@ class Rprop(Optimizer):
     step_sizes : tuple of float, default (1e-6, 50)
         :math:`(\Delta_{\min}, \Delta_{\max})` (not checked).
     """
+
+    supports_complex = True  # as its real view: see complex_as_real
 
     def __init__(
         self,
@@ -213,7 +223,8 @@ class Rprop(Optimizer):
         return {
             "step": new_step_counter(),
             "prev": zeros_like(param),  # g₀ = 0
-            "step_size": torch.full_like(param.grad, as_float(group["lr"])),  # Δ₀ = η
+            # Δ₀ = η, for a complex parameter in both its real and imaginary parts
+            "step_size": torch.full_like(param.grad, _initial_step_size(group["lr"], param)),
         }
 
     def _step_group(

@@ -420,9 +420,27 @@ def test_unknown_line_search_fails_at_the_step_as_in_torch():
     assert str(our_error.value) == str(their_error.value)
 
 
-def test_complex_parameters_are_refused():
-    with pytest.raises(TypeError, match="complex parameters"):
-        optnotes.optim.LBFGS([torch.zeros(3, dtype=torch.complex64, requires_grad=True)])
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_complex_parameters_step_as_their_real_views_as_in_torch(line_search_fn):
+    # |z - c|² over complex z: torch's L-BFGS works on the real view of the vector
+    target = torch.tensor([1 + 2j, -0.5 + 0.25j, 3 - 1j], dtype=torch.complex64)
+    runs = []
+    for module in (torch.optim, optnotes.optim):
+        z = torch.zeros(3, dtype=torch.complex64, requires_grad=True)
+        optimizer = module.LBFGS([z], line_search_fn=line_search_fn, max_iter=5)
+
+        def closure(z=z, optimizer=optimizer):
+            optimizer.zero_grad()
+            loss = (z - target).abs().pow(2).sum()
+            loss.backward()
+            return loss
+
+        losses = [optimizer.step(closure) for _ in range(3)]
+        runs.append((z.detach().clone(), torch.stack(losses)))
+    (z_torch, losses_torch), (z_ours, losses_ours) = runs
+    assert torch.equal(z_ours, z_torch)
+    assert torch.equal(losses_ours, losses_torch)
+    assert not torch.equal(z_ours, torch.zeros_like(z_ours))  # it moved
 
 
 def test_step_returns_the_first_loss_and_runs_the_closure_with_grad():
