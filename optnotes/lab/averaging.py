@@ -352,8 +352,8 @@ def train_averaged(
     ----------
     make_optimizer : callable
         ``make_optimizer(params)`` returns the optimizer.
-    averages : mapping of str to Averaging
-        The averages to keep, by name (not ``"last"``).
+    averages : dict
+        :class:`Averaging` specifications by name (not ``"last"``).
     data : tuple of Data, optional
         ``(train, test)``; defaults to the digits split of ``seed``.
     epochs, batch_size, hidden, depth, seed, device
