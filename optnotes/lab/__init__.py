@@ -13,6 +13,7 @@ pandas); ``optnotes.optim``, ``optnotes.lr_scheduler``, ``optnotes.clip`` and
 ``lr_range``                the learning-rate range test (Smith 2017) and its suggestions
 ``branching``               cool-downs branched from one long run (warmup–stable–decay)
 ``ensembles``               snapshot ensembles: averaging the predictions of saved models
+``averaging``               Polyak–Ruppert, SWA and EMA averages of the weights, exact and trained
 ``experiments``             the runs chapters share: parity, digits training, seed statistics
 ``noisy_quadratic``          the noisy quadratic model, where schedules provably matter
 ``plotting``, ``display``   figures, source listings, numbers glued into the prose
