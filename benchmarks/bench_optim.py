@@ -1,7 +1,8 @@
 """Step time and memory of optnotes.optim against torch.optim, both paths, same tensors.
 
     .venv/bin/python benchmarks/bench_optim.py [--sizes 1e6 1e7 5e7] [--device cpu|cuda]
-        [--repeats 12] [--passes 12] [--optimizers SGD Adam ...] [--out benchmarks/results]
+        [--repeats 12] [--passes 12] [--optimizers SGD Adam ...] [--muon-max-size 2e7]
+        [--note "the machine was shared"] [--out benchmarks/results]
 
 For every size, the parameters are shaped like a small GPT (token embedding,
 per block: two layer norms, a fused QKV projection, an output projection, a 4x
@@ -19,7 +20,26 @@ allocations (CUDA: ``torch.cuda.max_memory_allocated``; CPU: the allocation
 events of ``torch.profiler``). On Linux, glibc is told to keep freed memory
 (see ``keep_freed_memory``), and the share of the CPUs that other processes
 used during the run is recorded. Writes ``<device>.md``, ``<device>.json``
-and ``<device>.png`` into ``--out``.
+and ``<device>.png`` into ``--out``; ``--note`` adds a remark on the conditions
+of the run (a shared machine, say) to the stored record.
+
+Muon has a single-tensor path only (``torch.optim.Muon`` takes no ``foreach``
+and its functional form refuses ``foreach=True``) and updates 2-D parameters
+only, so it is timed on its single-tensor path and given the 2-D parameters of
+each set (the embedding and the projection matrices; the biases and layer norms
+are left out): its row's parameter and tensor counts, and its bytes per
+parameter, are those of the matrices. Its step is long (the Newton-Schulz
+iteration is five rounds of matrix products in bfloat16), so each sample times
+one step, and ``--muon-max-size`` (default 2e7) skips it on larger sets, where
+one step takes seconds on a CPU.
+
+Two optimizers of ``optnotes.optim`` are not benchmarked. ``LBFGS`` has neither
+a multi-tensor path nor a step of fixed cost: one ``step(closure)`` runs up to
+``max_iter`` evaluations of the closure and stops on tolerances of the loss and
+of the gradient, so with fixed gradients its time measures where those tests
+stop rather than the optimizer's arithmetic. ``SparseAdam`` takes only sparse
+gradients (of an embedding, say), which the dense parameters of this set do
+not have, and has no ``foreach`` option either.
 """
 
 import argparse
@@ -50,10 +70,37 @@ OPTIMIZERS = {  # the settings benchmarked: each optimizer's defaults, SGD with 
     "RMSprop": {"lr": 1e-3},
     "Adagrad": {"lr": 1e-3},
     "Adadelta": {"lr": 1e-3},
+    "Adamax": {"lr": 2e-3},
+    "NAdam": {"lr": 2e-3},
+    "RAdam": {"lr": 1e-3},
+    "ASGD": {"lr": 1e-2},
+    "Rprop": {"lr": 1e-2},
+    "Adafactor": {"lr": 1e-2},
+    "Muon": {"lr": 1e-3},
 }
+SINGLE_TENSOR_ONLY = {"Muon"}  # no foreach argument, in torch as in optnotes
+MATRICES_ONLY = {"Muon"}  # given the 2-D parameters only
 LIBRARIES = {"torch": torch.optim, "optnotes": optnotes.optim}
 PATHS = {"single-tensor": False, "foreach": True}
 TARGETS = {"single-tensor": 1.05, "foreach": 1.15}  # optnotes / torch, median step time
+
+
+def paths_of(name: str) -> dict[str, bool]:
+    """The paths timed for optimizer ``name``: path name -> ``foreach``."""
+    return {"single-tensor": False} if name in SINGLE_TENSOR_ONLY else PATHS
+
+
+def params_of(name: str, params: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The parameters optimizer ``name`` is given: all, or the 2-D ones for Muon."""
+    return [p for p in params if p.ndim == 2] if name in MATRICES_ONLY else params
+
+
+def create(module, name: str, params: list[torch.Tensor], foreach: bool):
+    """An optimizer with the benchmarked settings, ``foreach`` passed where it exists."""
+    options = dict(OPTIMIZERS[name])
+    if name not in SINGLE_TENSOR_ONLY:
+        options["foreach"] = foreach
+    return getattr(module, name)(params_of(name, params), **options)
 
 
 def gpt_shapes(total: float) -> list[tuple[int, ...]]:
@@ -128,48 +175,53 @@ def bench_optimizer(name, params, device, rounds, steps_per_sample, times, memor
     fills ``memory``.
     """
     libraries = list(LIBRARIES.items())[:: 1 if rounds[0] % 2 else -1]
+    paths = paths_of(name)
     variants = {
-        (library, path): getattr(module, name)(params, foreach=foreach, **OPTIMIZERS[name])
+        (library, path): create(module, name, params, foreach)
         for library, module in libraries
-        for path, foreach in PATHS.items()
+        for path, foreach in paths.items()
     }
     for key, optimizer in variants.items():
         optimizer.step()  # creates the state
         if key not in memory:
             memory[key] = (state_bytes(optimizer), transient_peak(optimizer, device))
     for round_ in rounds:
-        for path in list(PATHS)[:: 1 if round_ % 2 else -1]:
+        for path in list(paths)[:: 1 if round_ % 2 else -1]:
             for library in list(LIBRARIES)[:: 1 if round_ // 2 % 2 else -1]:
                 times[library, path].append(
                     time_steps(variants[library, path], device, steps_per_sample)
                 )
 
 
-def run_size(size, device, repeats, passes, names):
+def run_size(size, device, repeats, passes, names, muon_max_size=float("inf")):
     """All optimizers on one parameter set: ``repeats`` rounds, spread over ``passes`` passes."""
     shapes = gpt_shapes(size)
     params = make_params(shapes, device)
     numel = sum(p.numel() for p in params)
+    if size > muon_max_size:
+        names = [name for name in names if name not in MATRICES_ONLY]
     steps_per_sample = max(1, round(1e7 / numel))  # ~10 M elements per timed sample
     times = {name: collections.defaultdict(list) for name in names}
     memory = {name: {} for name in names}
     for pass_ in range(min(passes, repeats)):
         for name in names:
             rounds = range(pass_, repeats, passes)
-            bench_optimizer(
-                name, params, device, rounds, steps_per_sample, times[name], memory[name]
-            )
+            steps = 1 if name in MATRICES_ONLY else steps_per_sample  # Muon: a long step
+            bench_optimizer(name, params, device, rounds, steps, times[name], memory[name])
             gc.collect()
         print(f"{numel / 1e6:6.1f} M  pass {pass_ + 1}/{passes} done", flush=True)
     rows = []
     for name in names:
-        for path in PATHS:
+        given = params_of(name, params)
+        given_numel = sum(p.numel() for p in given)  # bytes per parameter are per these
+        for path in paths_of(name):
             ours, theirs = times[name]["optnotes", path], times[name]["torch", path]
             mem_ours, mem_theirs = memory[name]["optnotes", path], memory[name]["torch", path]
             rows.append(
                 {
                     "size": numel,
-                    "tensors": len(params),
+                    "tensors": len(given),
+                    "params_optimized": given_numel,
                     "optimizer": name,
                     "path": path,
                     "torch_ms": 1e3 * statistics.median(theirs),
@@ -177,10 +229,10 @@ def run_size(size, device, repeats, passes, names):
                     # the median of the ratios of back-to-back pairs
                     "ratio": statistics.median(a / b for a, b in zip(ours, theirs, strict=True)),
                     "target": TARGETS[path],
-                    "torch_state_bytes_per_param": mem_theirs[0] / numel,
-                    "optnotes_state_bytes_per_param": mem_ours[0] / numel,
-                    "torch_peak_bytes_per_param": mem_theirs[1] / numel,
-                    "optnotes_peak_bytes_per_param": mem_ours[1] / numel,
+                    "torch_state_bytes_per_param": mem_theirs[0] / given_numel,
+                    "optnotes_state_bytes_per_param": mem_ours[0] / given_numel,
+                    "torch_peak_bytes_per_param": mem_theirs[1] / given_numel,
+                    "optnotes_peak_bytes_per_param": mem_ours[1] / given_numel,
                     "torch_samples_ms": [1e3 * t for t in theirs],
                     "optnotes_samples_ms": [1e3 * t for t in ours],
                 }
@@ -251,12 +303,14 @@ def write_markdown(path: Path, machine: dict, rows: list[dict], command: str) ->
         f"Machine: {where}; {machine['torch_threads']} torch threads; torch {machine['torch']}; "
         f"load average {machine['load_average_start']} at the start; other processes used "
         f"{machine['cpu_share_of_others']:.0%} of the CPUs during the {machine['wall_seconds']} s "
-        f"run; allocator: {machine['allocator']}.",
+        f"run; allocator: {machine['allocator']}."
+        + (f" Note: {machine['note']}" if machine.get("note") else ""),
         f"Command: `{command}`",
         "",
         "Times: median ms per step. Ratio: median over rounds of optnotes / torch, timed back to "
         "back. State: optimizer state in bytes per parameter. Step peak: transient memory of "
-        "one step, bytes per parameter.",
+        "one step, bytes per parameter. Muon: single-tensor path only, given the 2-D "
+        "parameters only; its tensors and bytes per parameter count those.",
         "",
         "| params | tensors | optimizer | path | torch ms | optnotes ms | ratio | target "
         "| state B/param torch / ours | step peak B/param torch / ours |",
@@ -276,7 +330,7 @@ def plot(path: Path, machine: dict, rows: list[dict]) -> None:
     names = list(dict.fromkeys(r["optimizer"] for r in rows))
     sizes = list(dict.fromkeys(r["size"] for r in rows))
     ratios = [r["ratio"] for r in rows]
-    fig, axes = plt.subplots(1, len(PATHS), figsize=(11, 4), sharey=True)
+    fig, axes = plt.subplots(1, len(PATHS), figsize=(12, 4.5), sharey=True)
     offset = 0.6 / len(sizes)
     for ax, path_name in zip(axes, PATHS, strict=True):
         for k, size in enumerate(sizes):
@@ -286,10 +340,11 @@ def plot(path: Path, machine: dict, rows: list[dict]) -> None:
                 if r["size"] == size and r["path"] == path_name
             }
             xs = [i + (k - (len(sizes) - 1) / 2) * offset for i in range(len(names))]
-            ax.plot(xs, [ratio[n] for n in names], "o", label=f"{size / 1e6:.1f} M params")
+            ys = [ratio.get(n, float("nan")) for n in names]  # Muon: no foreach path
+            ax.plot(xs, ys, "o", label=f"{size / 1e6:.1f} M params")
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.axhline(TARGETS[path_name], color="red", linestyle="--", label="target")
-        ax.set_xticks(range(len(names)), names)
+        ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
         ax.set_ylim(min(0.8, min(ratios) - 0.05), max(1.25, max(ratios) + 0.05))
         ax.grid(axis="y", alpha=0.3)
         ax.set_title(f"{path_name} (foreach={PATHS[path_name]})")
@@ -301,7 +356,7 @@ def plot(path: Path, machine: dict, rows: list[dict]) -> None:
         "back-to-back steps",
         fontsize=10,
     )
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -316,23 +371,35 @@ def main() -> None:
     parser.add_argument(
         "--optimizers", nargs="+", choices=list(OPTIMIZERS), default=list(OPTIMIZERS)
     )
+    parser.add_argument(
+        "--muon-max-size", type=float, default=2e7, help="time Muon on sets up to this size"
+    )
+    parser.add_argument("--note", default="", help="a remark on the run, stored with it")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
 
     machine = describe_machine(args.device)
     machine["allocator"] = keep_freed_memory()
+    if args.note:
+        machine["note"] = args.note
     start, cpu_at_start = time.perf_counter(), cpu_seconds()
     rows = [
         row
         for size in args.sizes
-        for row in run_size(size, args.device, args.repeats, args.passes, args.optimizers)
+        for row in run_size(
+            size, args.device, args.repeats, args.passes, args.optimizers, args.muon_max_size
+        )
     ]
     elapsed = time.perf_counter() - start
     machine["wall_seconds"] = round(elapsed)
     busy, own = (now - then for now, then in zip(cpu_seconds(), cpu_at_start, strict=True))
     machine["cpu_share_of_others"] = max(0.0, busy - own) / (elapsed * os.cpu_count())
     args.out.mkdir(parents=True, exist_ok=True)
-    command = ".venv/bin/python benchmarks/bench_optim.py " + " ".join(
+    threads = os.environ.get("OMP_NUM_THREADS")  # part of the command when set
+    command = (f"OMP_NUM_THREADS={threads} " if threads else "") + (
+        ".venv/bin/python benchmarks/bench_optim.py "
+    )
+    command += " ".join(
         [
             f"--sizes {' '.join(map(short, args.sizes))}",
             f"--device {args.device}",
@@ -341,6 +408,11 @@ def main() -> None:
             *(
                 [f"--optimizers {' '.join(args.optimizers)}"]
                 if args.optimizers != list(OPTIMIZERS)
+                else []
+            ),
+            *(
+                [f"--muon-max-size {short(args.muon_max_size)}"]
+                if args.muon_max_size != 2e7
                 else []
             ),
         ]
