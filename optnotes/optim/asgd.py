@@ -161,6 +161,7 @@ def asgd_foreach_(
             grads_ = torch._foreach_add(grads_, params_, alpha=lambd)  # g + λθ
         # θ ← θ − ηₜ₋₁(g + λθ) = θ(1 − ληₜ₋₁) − ηₜ₋₁ g
         torch._foreach_addcmul_(params_, grads_, etas_, value=-1)
+        del grads_  # freed before the differences are made, as torch does: one buffer less
 
         differences = torch._foreach_sub(params_, axs_)  # θ − θ̄
         torch._foreach_addcmul_(axs_, differences, mus_)  # θ̄ ← θ̄ + μₜ₋₁(θ − θ̄), also for μ = 1
