@@ -1,6 +1,6 @@
 """One optimizer per set of parameters, stepped together: Muon for matrices, AdamW for the rest.
 
-Muon (:class:`optnotes.optim.Muon`) takes only 2-D parameters, and even among those
+Muon (:class:`~optnotes.optim.muon.Muon`) takes only 2-D parameters, and even among those
 only the hidden layers' weights: embeddings, biases, norm gains and the output layer
 are trained by another optimizer, usually AdamW. A training loop written for one
 optimizer (:func:`optnotes.lab.training.fit`, :func:`optnotes.lab.experiments.train_digits`)
