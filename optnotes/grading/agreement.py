@@ -15,7 +15,7 @@ import torch
 
 from optnotes.grading.problem import Quadratics
 from optnotes.grading.roundoff import allowed_differences, first_excess
-from optnotes.grading.runs import FULL, Protocol, Run, run_optimizer
+from optnotes.grading.runs import FULL, Protocol, Run, observed_state, run_optimizer, update_eps
 
 __all__ = ["Agreement", "compare_optimizers"]
 
@@ -146,7 +146,8 @@ def compare_optimizers(
         Whatever the reference raises: then the setting itself is wrong.
     """
     theirs = setting if reference_setting is None else reference_setting
-    reference = run_optimizer(reference_cls, theirs, problem, steps, lr, protocol)
+    observed = observed_state(reference_cls)
+    reference = run_optimizer(reference_cls, theirs, problem, steps, lr, protocol, observed)
     if reference.error is not None:
         raise reference.error
     drifted = [
@@ -156,15 +157,18 @@ def compare_optimizers(
             problem,
             steps,
             lr,
-            replace(protocol, roundoff=1.0, roundoff_seed=s),
+            replace(protocol, roundoff=1.0, roundoff_seed=s, update_eps=update_eps(reference_cls)),
+            observed,
         )
         for s in roundoff_seeds
     ]
     if problem.dtype != torch.float64 or _rounds_scalar_state(reference_cls, theirs, lr):
         precise = problem.to(torch.float64)
         with _default_dtype(torch.float64):  # its scalar state in float64 too
-            drifted.append(run_optimizer(reference_cls, theirs, precise, steps, lr, protocol))
+            drifted.append(
+                run_optimizer(reference_cls, theirs, precise, steps, lr, protocol, observed)
+            )
     allowed = allowed_differences(reference, drifted)
-    student = run_optimizer(student_cls, setting, problem, steps, lr, protocol)
+    student = run_optimizer(student_cls, setting, problem, steps, lr, protocol, observed)
     difference = first_excess(student, reference, allowed)
     return Agreement(problem, student, reference, difference, allowed)

@@ -35,7 +35,13 @@ from optnotes.grading.hints import (
     ignored_argument_advice,
     switch_off_advice,
 )
-from optnotes.grading.problem import FIRST_OF_GROUP_1, UNUSED, Quadratics, has_gradient
+from optnotes.grading.problem import (
+    FIRST_OF_GROUP_1,
+    UNUSED,
+    Quadratics,
+    has_gradient,
+    problem_shapes,
+)
 from optnotes.grading.runs import FULL, TRAPS
 
 __all__ = ["Diagnosis", "diagnose"]
@@ -104,7 +110,7 @@ def diagnose(
     Diagnosis
         Facts and hints; both empty when nothing singles out a cause.
     """
-    problem = Quadratics.draw(seed, torch.float64)
+    problem = Quadratics.draw(seed, torch.float64, *problem_shapes(reference_cls))
     base = _compare(student_cls, reference_cls, setting, problem, steps, lr)
     diagnosis = Diagnosis()
     if base.student.error is not None:

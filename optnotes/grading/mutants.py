@@ -537,6 +537,200 @@ class RAdam1(SkeletonOptimizer):
             param -= group["lr"] * m_hat
 
 
+class ASGD1(SkeletonOptimizer):
+    """A student's ASGD.
+
+    Does it move parameters, and average them into ``state[p]["ax"]``, as
+    ``torch.optim.ASGD`` does?
+    """
+
+    def __init__(
+        self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, *, maximize=False
+    ):
+        defaults = {
+            "lr": lr,
+            "lambd": lambd,
+            "alpha": alpha,
+            "t0": t0,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def update(self, param, grad, state, group):
+        """One ASGD step."""
+        if not state:
+            state["step"] = 0
+            state["eta"] = group["lr"]
+            state["ax"] = torch.zeros_like(param)
+        state["step"] += 1
+        t = state["step"]
+        if group["maximize"]:
+            grad = -grad
+        grad = grad + group["weight_decay"] * param
+        eta = state["eta"]
+        param *= 1 - group["lambd"] * eta
+        param -= eta * grad
+        # average the iterates from step t0 on
+        mu = 1 / max(1, t - group["t0"])
+        state["ax"] += mu * (param - state["ax"])
+        state["eta"] = group["lr"] / (1 + group["lambd"] * group["lr"] * t) ** group["alpha"]
+
+
+class Rprop1(SkeletonOptimizer):
+    """A student's Rprop.
+
+    Does it move parameters as ``torch.optim.Rprop`` does?
+    """
+
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, maximize=False):
+        defaults = {"lr": lr, "etas": etas, "step_sizes": step_sizes, "maximize": maximize}
+        super().__init__(params, defaults)
+
+    def update(self, param, grad, state, group):
+        """One Rprop step."""
+        eta_minus, eta_plus = group["etas"]
+        smallest, largest = group["step_sizes"]
+        if not state:
+            state["prev"] = torch.zeros_like(param)
+            state["step_size"] = torch.full_like(param, group["lr"])
+        if group["maximize"]:
+            grad = -grad
+        sign = (grad * state["prev"]).sign()
+        factor = torch.ones_like(param)
+        factor[sign > 0] = eta_plus
+        factor[sign < 0] = eta_minus
+        state["step_size"] = (state["step_size"] * factor).clamp(smallest, largest)
+        param -= grad.sign() * state["step_size"]
+        state["prev"] = grad.clone()
+
+
+class Adafactor1(SkeletonOptimizer):
+    """A student's Adafactor.
+
+    Does it move parameters as ``torch.optim.Adafactor`` does?
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        beta2_decay=-0.8,
+        eps=(None, 1e-3),
+        d=1.0,
+        weight_decay=0.0,
+        *,
+        maximize=False,
+    ):
+        defaults = {
+            "lr": lr,
+            "beta2_decay": beta2_decay,
+            "eps": eps,
+            "d": d,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def update(self, param, grad, state, group):
+        """One Adafactor step."""
+        eps1, eps2 = group["eps"]
+        if eps1 is None:
+            eps1 = torch.finfo(param.dtype).eps
+        factored = grad.dim() > 1
+        if not state:
+            state["step"] = 0
+            if factored:
+                state["row"] = torch.zeros_like(grad.sum(dim=-1, keepdim=True))
+                state["col"] = torch.zeros_like(grad.sum(dim=-2, keepdim=True))
+            else:
+                state["v"] = torch.zeros_like(param)
+        state["step"] += 1
+        t = state["step"]
+        if group["maximize"]:
+            grad = -grad
+        beta2 = 1 - t ** group["beta2_decay"]
+        rho = min(group["lr"], 1 / math.sqrt(t))
+        rms = param.square().mean().sqrt().item()
+        alpha = max(eps2, rms) * rho
+        param *= 1 - group["lr"] * group["weight_decay"]
+        if factored:
+            state["row"] = beta2 * state["row"] + (1 - beta2) * grad.square().mean(-1, True)
+            state["col"] = beta2 * state["col"] + (1 - beta2) * grad.square().mean(-2, True)
+            v_hat = state["row"] @ state["col"]
+        else:
+            state["v"] = beta2 * state["v"] + (1 - beta2) * grad**2
+            v_hat = state["v"]
+        u = grad / v_hat.sqrt().clamp(min=eps1)
+        u = u / max(1.0, u.square().mean().sqrt().item() / group["d"])
+        param -= alpha * u
+
+
+class Muon1(SkeletonOptimizer):
+    """A student's Muon.
+
+    Does it move parameters as ``torch.optim.Muon`` does?
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        weight_decay=0.1,
+        momentum=0.95,
+        nesterov=True,
+        ns_coefficients=(3.4445, -4.775, 2.0315),
+        eps=1e-7,
+        ns_steps=5,
+        adjust_lr_fn=None,
+    ):
+        defaults = {
+            "lr": lr,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "nesterov": nesterov,
+            "ns_coefficients": ns_coefficients,
+            "eps": eps,
+            "ns_steps": ns_steps,
+            "adjust_lr_fn": adjust_lr_fn,
+        }
+        super().__init__(params, defaults)
+
+    def orthogonalise(self, g, group):
+        """Newton-Schulz: the nearest orthogonal matrix to g, roughly, in bfloat16."""
+        a, b, c = group["ns_coefficients"]
+        x = g.bfloat16()
+        tall = g.shape[0] > g.shape[1]
+        if tall:
+            x = x.T
+        x = x / x.norm().clamp(min=group["eps"])
+        for _ in range(group["ns_steps"]):
+            gram = x @ x.T
+            poly = torch.addmm(gram, gram, gram, beta=b, alpha=c)  # b·gram + c·gram²
+            x = torch.addmm(x, poly, x, beta=a)  # a·x + poly @ x
+        if tall:
+            x = x.T
+        return x
+
+    def update(self, param, grad, state, group):
+        """One Muon step."""
+        mu = group["momentum"]
+        if not state:
+            state["buf"] = torch.zeros_like(param)
+        state["buf"] = mu * state["buf"] + (1 - mu) * grad
+        direction = state["buf"]
+        if group["nesterov"]:
+            direction = (1 - mu) * grad + mu * state["buf"]
+        ortho = self.orthogonalise(direction, group)
+        rows, cols = param.shape
+        if group["adjust_lr_fn"] == "match_rms_adamw":
+            scale = 0.2 * math.sqrt(max(rows, cols))
+        else:
+            scale = math.sqrt(max(1, cols / rows))
+        param *= 1 - group["lr"] * group["weight_decay"]
+        param -= group["lr"] * scale * ortho
+
+
 class Mutant(NamedTuple):
     """A hand-in for an exercise, and the optimizer it should equal."""
 
@@ -558,5 +752,9 @@ MUTANTS = {
     "adamax_1": Mutant(Adamax1, "Adamax"),
     "nadam_1": Mutant(NAdam1, "NAdam"),
     "radam_1": Mutant(RAdam1, "RAdam"),
+    "asgd_1": Mutant(ASGD1, "ASGD"),
+    "rprop_1": Mutant(Rprop1, "Rprop"),
+    "adafactor_1": Mutant(Adafactor1, "Adafactor"),
+    "muon_1": Mutant(Muon1, "Muon"),
 }
 """Every hand-in by name."""

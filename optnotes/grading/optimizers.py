@@ -5,7 +5,9 @@ Both optimizers minimise the same random least-squares problem
 hyper-parameters, under the traps of :mod:`~optnotes.grading.runs` (learning rates that
 change, param groups with different rates, a parameter without a gradient in some steps,
 a resume from ``state_dict()``); after every step the parameters are compared, with the
-tolerance that the reference's own round-off explains (:mod:`~optnotes.grading.roundoff`).
+tolerance that the reference's own round-off explains (:mod:`~optnotes.grading.roundoff`),
+and so is state that is the optimizer's result (ASGD's average). LBFGS and SparseAdam
+do not fit this protocol and are refused.
 The step must leave ``.grad`` alone and create state of the parameter's dtype and device.
 A difference is located (step, parameter, element, both values) and
 :mod:`~optnotes.grading.diagnosis` finds out what it depends on.
@@ -34,6 +36,7 @@ from optnotes.grading.problem import (
     Quadratics,
     has_gradient,
     lr_factor,
+    problem_shapes,
 )
 from optnotes.grading.report import CaseResult, Report
 from optnotes.grading.runs import default_lr, device_problem
@@ -109,9 +112,53 @@ OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
         {"lr": 0.5},
         {"weight_decay": 0.1, "maximize": True},
     ],
+    # t0 = 5: the average (state "ax", compared too) starts within the run
+    "ASGD": [
+        {},
+        {"t0": 5},
+        {"lr": 0.1, "lambd": 0.5, "alpha": 0.5, "t0": 5},
+        {"weight_decay": 0.1, "t0": 5},
+        {"weight_decay": 0.1, "maximize": True, "t0": 5},
+    ],
+    "Rprop": [
+        {},
+        {"etas": (0.3, 1.5)},
+        {"step_sizes": (5e-3, 0.03)},
+        {"maximize": True},
+    ],
+    # eps2 = 2 is above RMS(θ) (of order 1): the floor acts; lr = 0.3 caps ρ = 1/√t
+    # from step 12 on
+    "Adafactor": [
+        {},
+        {"beta2_decay": -0.5, "eps": (1e-2, 2.0)},
+        {"d": 1.2},
+        {"lr": 0.3},
+        {"weight_decay": 0.1},
+        {"weight_decay": 0.1, "maximize": True},
+    ],
+    # eps = 10 is above the momentum's norm: the floor acts; (1.5, -0.5, 0) is the cubic
+    # Newton-Schulz iteration
+    "Muon": [
+        {},
+        {"lr": 0.02, "momentum": 0.9, "nesterov": False},
+        {"lr": 0.02, "weight_decay": 0.5},
+        {"lr": 0.02, "ns_coefficients": (1.5, -0.5, 0.0), "ns_steps": 8, "eps": 10.0},
+        {"lr": 0.02, "adjust_lr_fn": "original"},
+        {"lr": 0.02, "adjust_lr_fn": "match_rms_adamw"},
+    ],
 }
 """Settings tried when ``check_optimizer`` gets no ``kwargs``, by reference name, which
 use every argument of the algorithm (not torch's implementation switches like ``foreach``)."""
+
+
+UNSUPPORTED = {
+    "LBFGS": (
+        "it needs a closure that evaluates the loss and gradients again, several times "
+        "per step, where the check sets one gradient per step and calls step() without one"
+    ),
+    "SparseAdam": ("it takes sparse gradients only, where the check's problem has dense gradients"),
+}
+"""References the check cannot run, by name, and why."""
 
 
 def _is_optimizer(obj: Any) -> bool:
@@ -138,6 +185,13 @@ def check_optimizer(
     :mod:`~optnotes.grading.roundoff`), so a correct implementation in another order of
     operations passes in any precision, for any number of steps. A step must also leave
     ``.grad`` unchanged and keep state in the parameter's dtype and on its device.
+
+    A reference of matrices only (Muon) runs on a problem of 2-D parameters, wide and
+    tall (:func:`~optnotes.grading.problem.problem_shapes`); where the optimizer's result
+    is state (ASGD's average ``state[p]["ax"]``), that state is compared after every step
+    as the parameters are (:data:`~optnotes.grading.runs.OBSERVED_STATE`); where the
+    reference computes its update in a lower precision (Muon's bfloat16), the tolerance
+    is measured with round-off of that precision on the update.
 
     Parameters
     ----------
@@ -167,10 +221,17 @@ def check_optimizer(
     Raises
     ------
     ValueError
-        If ``reference`` names no ``torch.optim`` optimizer (the message lists them),
+        If ``reference`` names no ``torch.optim`` optimizer (the message lists them), is
+        one the check cannot run (``UNSUPPORTED``: LBFGS, SparseAdam, or a subclass),
         ``steps`` is below 1 or ``seeds`` is empty.
     """
     reference_cls = resolve(reference, torch.optim, _is_optimizer, "optimizer")
+    for klass in reference_cls.__mro__:
+        if klass.__name__ in UNSUPPORTED:
+            raise ValueError(
+                f"check_optimizer cannot check against {klass.__name__}: "
+                f"{UNSUPPORTED[klass.__name__]}"
+            )
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     if not seeds:
@@ -178,17 +239,18 @@ def check_optimizer(
     defaults = OPTIMIZER_SETTINGS.get(reference_cls.__name__, [{}])
     settings, cases = settings_to_run(kwargs, defaults, student_cls)
     hints: list[str] = []
+    shapes = problem_shapes(reference_cls)
     for setting in settings:
         lr = float(setting.get("lr", default_lr(reference_cls)))
         failure = None
         for seed in seeds:
-            problem = Quadratics.draw(seed, dtype)
+            problem = Quadratics.draw(seed, dtype, *shapes)
             agreement = compare_optimizers(student_cls, reference_cls, setting, problem, steps, lr)
             if not agreement.agrees:
                 failure = agreement
                 break
         lines = [] if failure is None else _describe(failure, dtype)
-        device = device_problem(student_cls, setting, lr)
+        device = device_problem(student_cls, setting, lr, shapes[0][:2])
         if device is not None:
             lines.append(device)
             hints.append(ADVICE["state_like_param"])
@@ -236,9 +298,17 @@ def _describe_difference(agreement: Agreement, dtype: torch.dtype) -> list[str]:
     step, i, index = agreement.difference
     mine = agreement.student.snapshots[step][i]
     expected = agreement.reference.snapshots[step][i]
-    group = int(i >= FIRST_OF_GROUP_1)
+    count = len(agreement.problem.initial)
     element = f"[{', '.join(map(str, index))}]" if index else ""
-    where = f"param {i}{element} (shape {tuple(expected.shape)}, param group {group})"
+    position = i % count
+    group = int(position >= FIRST_OF_GROUP_1)
+    where = f"param {position}{element} (shape {tuple(expected.shape)}, param group {group})"
+    missing = []
+    if i >= count:  # observed state, key by key after the parameters
+        key = agreement.reference.observed[i // count - 1]
+        where = f"state[{key!r}] of {where}"
+        if bool(mine.isnan().all()):
+            missing.append(f"your optimizer keeps no state[{key!r}] of the parameter's shape")
     lines = [
         f"first difference after step {step} (seed {agreement.problem.seed}) in {where}:",
         f"yours {mine[index].item():.10g}, reference {expected[index].item():.10g}: "
@@ -246,7 +316,8 @@ def _describe_difference(agreement: Agreement, dtype: torch.dtype) -> list[str]:
         f"round-off in {str(dtype).removeprefix('torch.')} explains up to "
         f"{agreement.allowed[step][i]:.2g}",
     ]
-    context = _context(step, i, len(agreement.reference.snapshots) - 1)
+    lines += missing
+    context = _context(step, position, len(agreement.reference.snapshots) - 1)
     if context:
         lines.append(f"in step {step} {context}")
     factor = _constant_ratio(agreement, step, i)

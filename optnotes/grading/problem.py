@@ -15,6 +15,12 @@ import torch
 
 SHAPES = ((5,), (3, 4), (), (2, 3, 2))
 """Shapes of the parameters that take part in the loss."""
+UNUSED_SHAPE = (3,)
+"""Shape of the parameter without a gradient."""
+MATRIX_SHAPES = (((2, 5), (3, 4), (4, 2), (5, 3)), (3, 2))
+"""``(SHAPES, UNUSED_SHAPE)`` for optimizers of matrices only (Muon): wide and tall ones."""
+MATRIX_ONLY = ("Muon",)
+"""Names of the reference classes that take 2-D parameters only."""
 UNUSED = 2
 """Position of the parameter without a gradient among all of them (in param group 0)."""
 INTERMITTENT = 1
@@ -28,6 +34,18 @@ def has_gradient(position: int, step: int) -> bool:
     if position == UNUSED:
         return False
     return position != INTERMITTENT or step % 3 != 2
+
+
+def problem_shapes(reference_cls: type) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
+    """Return ``(shapes, unused_shape)`` of the problem an optimizer is checked on.
+
+    :data:`MATRIX_SHAPES` for a reference (or a subclass of one) named in
+    :data:`MATRIX_ONLY`, which refuses any other than 2-D parameters; else the default
+    shapes, a scalar and a 3-D tensor among them.
+    """
+    if any(klass.__name__ in MATRIX_ONLY for klass in reference_cls.__mro__):
+        return MATRIX_SHAPES
+    return SHAPES, UNUSED_SHAPE
 
 
 def lr_factor(step: int, steps: int) -> float:
@@ -64,7 +82,13 @@ class Quadratics:
     targets: list[torch.Tensor]
 
     @classmethod
-    def draw(cls, seed: int, dtype: torch.dtype) -> "Quadratics":
+    def draw(
+        cls,
+        seed: int,
+        dtype: torch.dtype,
+        shapes: tuple[tuple[int, ...], ...] = SHAPES,
+        unused_shape: tuple[int, ...] = UNUSED_SHAPE,
+    ) -> "Quadratics":
         """Draw a problem from its own generator: the same problem for the same seed.
 
         The problem is drawn in float64 and then rounded to ``dtype``, so problems of
@@ -76,6 +100,10 @@ class Quadratics:
             Seed of the generator.
         dtype : torch.dtype
             Precision of every tensor.
+        shapes : tuple of tuple of int
+            Shapes of the parameters that take part in the loss (four of them).
+        unused_shape : tuple of int
+            Shape of the parameter without a gradient.
 
         Returns
         -------
@@ -87,9 +115,9 @@ class Quadratics:
         def normal(*shape: int) -> torch.Tensor:
             return torch.randn(shape, generator=generator, dtype=torch.float64)
 
-        initial = [normal(*shape) for shape in SHAPES]
-        initial.insert(UNUSED, normal(3))
-        sizes = [math.prod(shape) for shape in SHAPES]
+        initial = [normal(*shape) for shape in shapes]
+        initial.insert(UNUSED, normal(*unused_shape))
+        sizes = [math.prod(shape) for shape in shapes]
         # A has more rows than columns and entries of variance 1/n: curvatures of order 1
         matrices = [normal(n + 2, n) / math.sqrt(n) for n in sizes]
         targets = [normal(n + 2) for n in sizes]

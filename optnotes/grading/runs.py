@@ -21,6 +21,7 @@ difference depends on):
 
 import copy
 import inspect
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -35,7 +36,43 @@ from optnotes.grading.problem import (
     lr_factor,
 )
 
-__all__ = ["FULL", "TRAPS", "Protocol", "Run", "default_lr", "device_problem", "run_optimizer"]
+__all__ = [
+    "FULL",
+    "OBSERVED_STATE",
+    "TRAPS",
+    "Protocol",
+    "Run",
+    "default_lr",
+    "device_problem",
+    "observed_state",
+    "run_optimizer",
+]
+
+OBSERVED_STATE = {"ASGD": ("ax",)}
+"""State that is the optimizer's output, by reference name: compared as the parameters are.
+
+ASGD's parameters are the plain SGD iterates; its result, the average of the iterates,
+is ``state[p]["ax"]``, which nothing else would check."""
+
+
+UPDATE_PRECISION = {"Muon": torch.bfloat16}
+"""The precision a reference computes its update in, where it is below the parameters'."""
+
+
+def update_eps(reference_cls: type) -> float:
+    """Return the unit of the precision of a reference's update (0: the parameters')."""
+    for klass in reference_cls.__mro__:
+        if klass.__name__ in UPDATE_PRECISION:
+            return torch.finfo(UPDATE_PRECISION[klass.__name__]).eps
+    return 0.0
+
+
+def observed_state(reference_cls: type) -> tuple[str, ...]:
+    """Return the state keys compared for a reference class (or a subclass of one)."""
+    for klass in reference_cls.__mro__:
+        if klass.__name__ in OBSERVED_STATE:
+            return OBSERVED_STATE[klass.__name__]
+    return ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +100,10 @@ class Protocol:
         a random sign: a run of the same algorithm that rounds differently.
     roundoff_seed : int
         Seed of those random signs.
+    update_eps : float
+        Where the reference computes its update in a lower precision (Muon's bfloat16
+        Newton-Schulz iteration), the unit of that precision: the added round-off then
+        also moves each element by ``roundoff`` times this unit of its update.
     """
 
     lr_changes: bool = True
@@ -72,6 +113,7 @@ class Protocol:
     group_lr_ratio: float = 0.5
     roundoff: float = 0.0
     roundoff_seed: int = 0
+    update_eps: float = 0.0
 
     def without(self, trap: str) -> "Protocol":
         """Return the same protocol with one trap switched off (``"group_lr_ratio"`` → 1)."""
@@ -92,7 +134,9 @@ class Run:
     Parameters
     ----------
     snapshots : list of list of torch.Tensor
-        The parameters before the first step and after each step.
+        The parameters before the first step and after each step, followed by the
+        observed state of each parameter (``observed`` of :func:`run_optimizer`, NaN
+        where the optimizer keeps none).
     hyperparameters : dict
         The optimizer's first param group, without ``params``.
     error : Exception or None
@@ -103,6 +147,8 @@ class Run:
         The first ``(step, parameter)`` whose ``.grad`` the step changed.
     state_problem : str or None
         The first state tensor with another dtype than its parameter's.
+    observed : tuple of str
+        The state keys whose values follow the parameters in each snapshot.
     """
 
     snapshots: list[list[torch.Tensor]] = field(default_factory=list)
@@ -111,6 +157,7 @@ class Run:
     error_when: str = ""
     grad_changed: tuple[int, int] | None = None
     state_problem: str | None = None
+    observed: tuple[str, ...] = ()
 
 
 def default_lr(cls: type) -> float:
@@ -131,6 +178,7 @@ def run_optimizer(
     steps: int,
     lr: float,
     protocol: Protocol = FULL,
+    observed: tuple[str, ...] = (),
 ) -> Run:
     """Run an optimizer on ``problem`` for ``steps`` steps under ``protocol``.
 
@@ -148,6 +196,9 @@ def run_optimizer(
         The first group's learning rate at the start (the setting's, or the default).
     protocol : Protocol
         Which traps to set.
+    observed : tuple of str
+        State keys to keep after every step with the parameters, key by key, each for
+        every parameter (see :data:`OBSERVED_STATE`).
 
     Returns
     -------
@@ -156,7 +207,7 @@ def run_optimizer(
         optimizer are caught and recorded, never raised.
     """
     params = problem.parameters()
-    run = Run(snapshots=[_values(params)])
+    run = Run(snapshots=[_values(params) + _observed(None, params, observed)], observed=observed)
     base_lrs = [lr, lr * protocol.group_lr_ratio]
     signs = torch.Generator().manual_seed(protocol.roundoff_seed)
     resume_after = steps // 2 if protocol.resume and steps >= 2 else None
@@ -178,8 +229,10 @@ def run_optimizer(
             if run.grad_changed is None:
                 run.grad_changed = _changed_gradient(params, before, step)
             if protocol.roundoff:
-                _add_roundoff(params, run.snapshots[-1], protocol.roundoff, signs)
-            run.snapshots.append(_values(params))
+                _add_roundoff(
+                    params, run.snapshots[-1], protocol.roundoff, signs, protocol.update_eps
+                )
+            run.snapshots.append(_values(params) + _observed(optimizer, params, observed))
     except Exception as error:  # the student's code may fail in any way; report it
         run.error = error
         if optimizer is None:
@@ -191,7 +244,12 @@ def run_optimizer(
     return run
 
 
-def device_problem(cls: type, setting: Mapping[str, Any], lr: float) -> str | None:
+def device_problem(
+    cls: type,
+    setting: Mapping[str, Any],
+    lr: float,
+    shapes: tuple[tuple[int, ...], ...] = ((5,), (3, 4)),
+) -> str | None:
     """Run two steps on the ``meta`` device; say what the optimizer did on another device.
 
     Parameters on ``meta`` have shapes and dtypes but no values, so any tensor the
@@ -207,6 +265,8 @@ def device_problem(cls: type, setting: Mapping[str, Any], lr: float) -> str | No
         Its hyper-parameters.
     lr : float
         The learning rate.
+    shapes : tuple of tuple of int
+        Shapes of the parameters.
 
     Returns
     -------
@@ -216,7 +276,7 @@ def device_problem(cls: type, setting: Mapping[str, Any], lr: float) -> str | No
     """
     params = [
         torch.empty(shape, dtype=torch.float64, device="meta", requires_grad=True)
-        for shape in ((5,), (3, 4))
+        for shape in shapes
     ]
     try:
         optimizer = cls([{"params": params, "lr": lr}], **setting)
@@ -243,6 +303,22 @@ def device_problem(cls: type, setting: Mapping[str, Any], lr: float) -> str | No
                     f" (param {position})"
                 )
     return None
+
+
+def _observed(
+    optimizer: torch.optim.Optimizer | None, params: list[torch.Tensor], keys: tuple[str, ...]
+) -> list[torch.Tensor]:
+    """Return ``state[p][key]`` for every key and parameter, NaN where there is none."""
+    values = []
+    for key in keys:
+        for param in params:
+            state = {} if optimizer is None else optimizer.state.get(param, {})
+            value = state.get(key)
+            if torch.is_tensor(value) and value.shape == param.shape:
+                values.append(value.detach().clone().to(param.dtype))
+            else:
+                values.append(torch.full_like(param.detach(), math.nan))
+    return values
 
 
 def _groups(params: list[torch.Tensor], lrs: list[float]) -> list[dict[str, Any]]:
@@ -309,11 +385,13 @@ def _add_roundoff(
     previous: list[torch.Tensor],
     ulps: float,
     signs: torch.Generator,
+    update_eps: float = 0.0,
 ) -> None:
-    for param, before in zip(params, previous, strict=True):
+    for param, before in zip(params, previous[: len(params)], strict=True):
         eps = torch.finfo(param.dtype).eps
         sign = torch.randint(0, 2, param.shape, generator=signs).to(param.dtype) * 2 - 1
-        param.add_(sign * ulps * eps * (param.abs() + (param - before).abs()))
+        update = (param - before).abs()
+        param.add_(sign * ulps * (eps * (param.abs() + update) + update_eps * update))
 
 
 def _state_dtype_problem(

@@ -36,6 +36,11 @@ MUTANT_BUGS = {
     "adamax_1": ("u ← √(β2·u² + (1-β2)·(|g|+ε)²), a 2-norm, not max(β2·u, |g|+ε)", {}, None),
     "nadam_1": ("no momentum schedule: μ_t = β1 in every step, bias-corrected by β1^t", {}, None),
     "radam_1": ("the paper's threshold ρ_t > 4, not torch's ρ_t > 5", {}, None),
+    # ax only: the parameters agree, the compared state["ax"] does not
+    "asgd_1": ("averages with this step's μ_t, not μ_(t-1): from step t0+1", {"t0": 5}, None),
+    "rprop_1": ("no zeroed gradient where its sign flips (steps back instead)", {}, None),
+    "adafactor_1": ("V̂ = r cᵀ, not divided by the mean row factor", {}, None),
+    "muon_1": ("s = √max(1, B/A), not √max(1, A/B): wide matrices take long steps", {}, None),
 }
 
 # Where the report of a mutant without a hint places the bug: the first failing case of
@@ -55,6 +60,27 @@ MUTANT_WHERE = {
     "radam_1": (
         "first difference after step 5 (seed 0) in param 0[0] (shape (5,), param group 0)",
     ),
+    # μ = 1/2 where torch's is still 1 (t0 = 5): the average moves half as far
+    "asgd_1": (
+        "first difference after step 7 (seed 0) in state['ax'] of param 0[0] (shape (5,)",
+        "in that step your update is 0.5 × the reference's",
+    ),
+    # param 1 skipped step 2: its gradient flips sign between steps 1 and 3
+    "rprop_1": ("first difference after step 3 (seed 0) in param 1[2, 1] (shape (3, 4)",),
+    "adafactor_1": (
+        "first difference after step 1 (seed 0) in param 1[0, 0] (shape (3, 4)",
+        "in that step your update is 0.7767 × the reference's",
+    ),
+    # Muon's problem has 2-D parameters only; (2, 5) is wide
+    "muon_1": ("first difference after step 1 (seed 0) in param 0[0, 1] (shape (2, 5)",),
+}
+
+# Default settings the mutant passes: ASGD's defaults never average (t0 = 10⁶), Rprop's
+# ascent never flips a sign, Muon1's "match_rms_adamw" is right.
+MUTANT_PASSES = {
+    "asgd_1": ["defaults"],
+    "rprop_1": ["maximize=True"],
+    "muon_1": ["lr=0.02, adjust_lr_fn='match_rms_adamw'"],
 }
 
 
@@ -75,9 +101,9 @@ def test_correct_optimizers_pass_long_runs_in_any_precision(name, dtype):
     check_optimizer(cls, name, steps=120, seeds=[3, 11], dtype=dtype).assert_ok()
 
 
-@pytest.mark.parametrize("name", ["Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize("name", ["Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "Adafactor", "Muon"])
 @pytest.mark.parametrize("module", [torch.optim, optnotes.optim], ids=["torch", "optnotes"])
-def test_adams_relatives_pass_in_float32(module, name):
+def test_adams_relatives_and_others_pass_in_float32(module, name):
     report = check_optimizer(getattr(module, name), name, dtype=torch.float32)
     report.assert_ok()
     assert not report.hints
@@ -108,9 +134,11 @@ def test_every_mutant_is_caught_with_the_right_hint(name):
 def test_a_mutant_without_a_hint_is_located(name):
     mutant = MUTANTS[name]
     report = check_optimizer(mutant.cls, mutant.reference)
-    assert not any(case.passed for case in report.cases), str(report)
+    passed = [case.setting for case in report.cases if case.passed]
+    assert passed == MUTANT_PASSES.get(name, []), str(report)
+    first = next(case for case in report.cases if not case.passed)
     for line in MUTANT_WHERE[name]:
-        assert line in report.cases[0].problem, str(report)
+        assert line in first.problem, str(report)
 
 
 def test_the_radam_threshold_shows_where_the_two_rules_part():
@@ -203,3 +231,49 @@ def test_student_that_cannot_be_constructed():
     assert "raised RuntimeError in the constructor (seed 0): not written yet" in (
         report.cases[0].problem
     )
+
+
+@pytest.mark.parametrize("name", ["LBFGS", "SparseAdam"])
+def test_references_the_check_cannot_run_are_refused(name):
+    with pytest.raises(ValueError, match=rf"cannot check against {name}: it "):
+        check_optimizer(getattr(optnotes.optim, name), name)
+
+    class Mine(getattr(torch.optim, name)):
+        pass
+
+    with pytest.raises(ValueError, match=rf"cannot check against {name}"):
+        check_optimizer(Mine, Mine)
+
+
+def test_muon_runs_on_matrices_only_and_asgd_compares_its_average():
+    from optnotes.grading.problem import Quadratics, problem_shapes
+    from optnotes.grading.runs import observed_state
+
+    shapes = problem_shapes(torch.optim.Muon)
+    problem = Quadratics.draw(0, torch.float64, *shapes)
+    assert all(p.dim() == 2 for p in problem.parameters())
+    assert problem_shapes(torch.optim.Adam) == problem_shapes(optnotes.optim.SGD)
+    assert shapes == problem_shapes(optnotes.optim.Muon)
+    assert observed_state(optnotes.optim.ASGD) == ("ax",) == observed_state(torch.optim.ASGD)
+    assert observed_state(torch.optim.SGD) == ()
+
+
+def test_an_asgd_without_its_average_fails():
+    class RenamedAverage(torch.optim.ASGD):
+        """torch's ASGD, with its average kept as state["average"] between steps."""
+
+        def step(self, closure=None):
+            for state in self.state.values():
+                state["ax"] = state.pop("average")
+            loss = super().step(closure)
+            for state in self.state.values():
+                state["average"] = state.pop("ax")
+            return loss
+
+    report = check_optimizer(RenamedAverage, "ASGD", kwargs={})
+    assert "first difference after step 1 (seed 0) in state['ax'] of param 0[0]" in (
+        report.cases[0].problem
+    ), str(report)
+    assert "your optimizer keeps no state['ax'] of the parameter's shape" in (
+        report.cases[0].problem
+    ), str(report)
