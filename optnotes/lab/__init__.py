@@ -14,7 +14,7 @@ pandas); ``optnotes.optim``, ``optnotes.lr_scheduler``, ``optnotes.clip`` and
 ``branching``               cool-downs branched from one long run (warmup–stable–decay)
 ``ensembles``               snapshot ensembles: averaging the predictions of saved models
 ``averaging``               Polyak–Ruppert, SWA and EMA averages of the weights, exact and trained
-``hybrid``                  several optimizers stepped as one (Muon for the matrices, AdamW for the rest)
+``hybrid``                  several optimizers stepped as one (Muon and AdamW)
 ``experiments``             the runs chapters share: parity, digits training, seed statistics
 ``noisy_quadratic``          the noisy quadratic model, where schedules provably matter
 ``plotting``, ``display``   figures, source listings, numbers glued into the prose
