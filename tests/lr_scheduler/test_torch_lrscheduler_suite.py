@@ -196,19 +196,23 @@ def main(argv: list[str]) -> int:
 # --- the tests (they run in the pytest process) -------------------------------------------
 
 
-def run_in_subprocess(path: Path) -> dict[str, Any]:
-    """Run the test file at ``path`` in a fresh interpreter; return ``run_suite``'s dict."""
+def run_in_subprocess(path: Path, runner: str = __file__, timeout: int = 900) -> dict[str, Any]:
+    """Run the test file at ``path`` in a fresh interpreter; return ``run_suite``'s dict.
+
+    ``runner`` is the script that runs it (this module, or another suite's runner that
+    shares its records) and ``timeout`` the seconds it may take.
+    """
     env = {key: value for key, value in os.environ.items() if key != "CI"}  # no CI mode
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory() as folder:
         results = Path(folder) / "results.json"
         process = subprocess.run(
-            [sys.executable, __file__, str(path), str(results)],
+            [sys.executable, runner, str(path), str(results)],
             cwd=REPO,
             env=env,
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=timeout,
             check=False,
         )
         assert process.returncode == 0, f"the runner crashed:\n{process.stdout}\n{process.stderr}"

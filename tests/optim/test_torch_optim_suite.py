@@ -49,7 +49,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 import traceback
 import types
@@ -224,22 +223,8 @@ def main(argv: list[str]) -> int:
 
 
 def run_in_subprocess(path: Path) -> dict[str, Any]:
-    """Run the test file at ``path`` in a fresh interpreter; return ``run_suite``'s dict."""
-    env = {key: value for key, value in os.environ.items() if key != "CI"}  # no CI mode
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    with tempfile.TemporaryDirectory() as folder:
-        results = Path(folder) / "results.json"
-        process = subprocess.run(
-            [sys.executable, __file__, str(path), str(results)],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=3600,
-            check=False,
-        )
-        assert process.returncode == 0, f"the runner crashed:\n{process.stdout}\n{process.stderr}"
-        return json.loads(results.read_text())
+    """Run the test file at ``path`` in a fresh interpreter with this module as the runner."""
+    return _shared.run_in_subprocess(path, runner=__file__, timeout=3600)
 
 
 def test_pytorch_optim_suite_passes_with_ours():
