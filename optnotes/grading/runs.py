@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 OBSERVED_STATE = {"ASGD": ("ax",)}
-"""State that is the optimizer's output, by reference name: compared as the parameters are.
+"""State that is the optimizer's output, by reference name, compared as the parameters are.
 
 ASGD's parameters are the plain SGD iterates; its result, the average of the iterates,
 is ``state[p]["ax"]``, which nothing else would check."""
