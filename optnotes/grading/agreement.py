@@ -15,7 +15,16 @@ import torch
 
 from optnotes.grading.problem import Quadratics
 from optnotes.grading.roundoff import allowed_differences, first_excess
-from optnotes.grading.runs import FULL, Protocol, Run, observed_state, run_optimizer, update_eps
+from optnotes.grading.runs import (
+    FULL,
+    Protocol,
+    Run,
+    closure_protocol,
+    needs_closure,
+    observed_state,
+    run_optimizer,
+    update_eps,
+)
 
 __all__ = ["Agreement", "compare_optimizers"]
 
@@ -128,7 +137,8 @@ def compare_optimizers(
     lr : float
         The first group's learning rate at the start.
     protocol : Protocol
-        The traps of both runs.
+        The traps of both runs (for a reference whose step requires a closure, as
+        :func:`~optnotes.grading.runs.closure_protocol` turns them).
     reference_setting : dict, optional
         Other hyper-parameters for the reference (to see whether the student's run
         equals the reference's with an argument left at its default).
@@ -146,6 +156,8 @@ def compare_optimizers(
         Whatever the reference raises: then the setting itself is wrong.
     """
     theirs = setting if reference_setting is None else reference_setting
+    if needs_closure(reference_cls):
+        protocol = closure_protocol(protocol)
     observed = observed_state(reference_cls)
     reference = run_optimizer(reference_cls, theirs, problem, steps, lr, protocol, observed)
     if reference.error is not None:

@@ -11,6 +11,7 @@ import math
 from typing import NamedTuple
 
 import torch
+from torch.optim.lbfgs import _strong_wolfe
 
 from optnotes.grading.skeleton import SkeletonOptimizer
 
@@ -731,6 +732,136 @@ class Muon1(SkeletonOptimizer):
         param -= group["lr"] * scale * ortho
 
 
+class LBFGS1(torch.optim.Optimizer):
+    """A student's L-BFGS (the strong-Wolfe search is torch's own).
+
+    Does it move parameters as ``torch.optim.LBFGS`` does?
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1,
+        max_iter=20,
+        max_eval=None,
+        tolerance_grad=1e-7,
+        tolerance_change=1e-9,
+        history_size=100,
+        line_search_fn=None,
+    ):
+        if max_eval is None:
+            max_eval = max_iter * 5 // 4
+        defaults = {
+            "lr": lr,
+            "max_iter": max_iter,
+            "max_eval": max_eval,
+            "tolerance_grad": tolerance_grad,
+            "tolerance_change": tolerance_change,
+            "history_size": history_size,
+            "line_search_fn": line_search_fn,
+        }
+        super().__init__(params, defaults)
+        self.params = self.param_groups[0]["params"]
+
+    def flat_grad(self):
+        """Every gradient in one vector, zeros where there is none."""
+        return torch.cat(
+            [
+                torch.zeros(p.numel(), dtype=p.dtype) if p.grad is None else p.grad.reshape(-1)
+                for p in self.params
+            ]
+        )
+
+    def move(self, t, d):
+        """Move the parameters: x ← x + t·d, d a flat vector."""
+        offset = 0
+        for p in self.params:
+            p.add_(d[offset : offset + p.numel()].view_as(p), alpha=t)
+            offset += p.numel()
+
+    def direction(self, g, s_list, y_list):
+        """Return d = -H g by the two-loop recursion."""
+        q = -g
+        alphas = []
+        for s, y in zip(reversed(s_list), reversed(y_list), strict=True):
+            alpha = s.dot(q) / y.dot(s)
+            q = q - alpha * y
+            alphas.append(alpha)
+        r = q
+        for s, y, alpha in zip(s_list, y_list, reversed(alphas), strict=True):
+            beta = y.dot(r) / y.dot(s)
+            r = r + (alpha - beta) * s
+        return r
+
+    @torch.no_grad()
+    def step(self, closure):
+        """Up to max_iter L-BFGS iterations."""
+        group = self.param_groups[0]
+        closure = torch.enable_grad()(closure)
+        state = self.state[self.params[0]]
+        state.setdefault("n_iter", 0)
+        orig_loss = closure()
+        loss = float(orig_loss)
+        evals = 1
+        g = self.flat_grad()
+        if g.abs().max() <= group["tolerance_grad"]:
+            return orig_loss
+        s_list = state.setdefault("s", [])
+        y_list = state.setdefault("y", [])
+        for n_iter in range(1, group["max_iter"] + 1):
+            state["n_iter"] += 1
+            if state["n_iter"] > 1:
+                y = g - state["g_prev"]
+                s = state["d"] * state["t"]
+                if y.dot(s) > 1e-10:
+                    if len(s_list) == group["history_size"]:
+                        s_list.pop(0)
+                        y_list.pop(0)
+                    s_list.append(s)
+                    y_list.append(y)
+            d = self.direction(g, s_list, y_list)
+            state["g_prev"] = g.clone()
+            prev_loss = loss
+            t = group["lr"]
+            if state["n_iter"] == 1:
+                t = min(1.0, 1.0 / g.abs().sum()) * group["lr"]
+            gtd = g.dot(d)
+            if gtd > -group["tolerance_change"]:
+                break
+            if group["line_search_fn"] == "strong_wolfe":
+                x0 = [p.clone() for p in self.params]
+
+                def evaluate(x, t, d):
+                    self.move(t, d)
+                    value = float(closure())
+                    grad = self.flat_grad()
+                    for p, p0 in zip(self.params, x, strict=True):
+                        p.copy_(p0)
+                    return value, grad
+
+                max_ls = group["max_eval"] - evals
+                loss, g, t, n = _strong_wolfe(evaluate, x0, t, d, loss, g, gtd, max_ls=max_ls)
+                self.move(t, d)
+                evals += n
+            else:
+                self.move(t, d)
+                if n_iter != group["max_iter"]:
+                    loss = float(closure())
+                    g = self.flat_grad()
+                    evals += 1
+            state["d"], state["t"] = d, t
+            if n_iter == group["max_iter"] or evals >= group["max_eval"]:
+                break
+            if g.abs().max() <= group["tolerance_grad"]:
+                break
+            if (d * t).abs().max() <= group["tolerance_change"]:
+                break
+            if abs(loss - prev_loss) < group["tolerance_change"]:
+                break
+        state["d"], state["t"] = d, t
+        return orig_loss
+
+
 class Mutant(NamedTuple):
     """A hand-in for an exercise, and the optimizer it should equal."""
 
@@ -756,5 +887,6 @@ MUTANTS = {
     "rprop_1": Mutant(Rprop1, "Rprop"),
     "adafactor_1": Mutant(Adafactor1, "Adafactor"),
     "muon_1": Mutant(Muon1, "Muon"),
+    "lbfgs_1": Mutant(LBFGS1, "LBFGS"),
 }
 """Every hand-in by name."""

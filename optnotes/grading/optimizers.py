@@ -6,8 +6,10 @@ hyper-parameters, under the traps of :mod:`~optnotes.grading.runs` (learning rat
 change, param groups with different rates, a parameter without a gradient in some steps,
 a resume from ``state_dict()``); after every step the parameters are compared, with the
 tolerance that the reference's own round-off explains (:mod:`~optnotes.grading.roundoff`),
-and so is state that is the optimizer's result (ASGD's average). LBFGS and SparseAdam
-do not fit this protocol and are refused.
+and so is state that is the optimizer's result (ASGD's average). A reference whose step
+requires a closure (LBFGS) runs on one param group, each step ``step(closure)``, the
+closure re-evaluating the loss and its gradients (:data:`~optnotes.grading.runs.CLOSURE_DRIVEN`).
+SparseAdam does not fit this protocol and is refused.
 The step must leave ``.grad`` alone and create state of the parameter's dtype and device.
 A difference is located (step, parameter, element, both values) and
 :mod:`~optnotes.grading.diagnosis` finds out what it depends on.
@@ -39,7 +41,7 @@ from optnotes.grading.problem import (
     problem_shapes,
 )
 from optnotes.grading.report import CaseResult, Report
-from optnotes.grading.runs import default_lr, device_problem
+from optnotes.grading.runs import default_lr, device_problem, needs_closure
 
 __all__ = ["OPTIMIZER_SETTINGS", "check_optimizer"]
 
@@ -138,6 +140,17 @@ OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
     ],
     # eps = 10 is above the momentum's norm: the floor acts; (1.5, -0.5, 0) is the cubic
     # Newton-Schulz iteration
+    # one param group; each step is step(closure). max_iter = 4 with max_eval = 5 stops
+    # on the evaluation count, history_size = 3 drops pairs, the tolerances stop early
+    "LBFGS": [
+        {},
+        {"lr": 0.5, "max_iter": 4, "history_size": 3},
+        {"lr": 0.5, "max_iter": 4, "max_eval": 5},
+        {"max_iter": 10, "tolerance_grad": 1e-2, "tolerance_change": 1e-3},
+        {"line_search_fn": None},
+        {"line_search_fn": "strong_wolfe"},
+        {"max_iter": 5, "history_size": 3, "line_search_fn": "strong_wolfe"},
+    ],
     "Muon": [
         {},
         {"lr": 0.02, "momentum": 0.9, "nesterov": False},
@@ -152,10 +165,6 @@ use every argument of the algorithm (not torch's implementation switches like ``
 
 
 UNSUPPORTED = {
-    "LBFGS": (
-        "it needs a closure that evaluates the loss and gradients again, several times "
-        "per step, where the check sets one gradient per step and calls step() without one"
-    ),
     "SparseAdam": ("it takes sparse gradients only, where the check's problem has dense gradients"),
 }
 """References the check cannot run, by name, and why."""
@@ -222,7 +231,7 @@ def check_optimizer(
     ------
     ValueError
         If ``reference`` names no ``torch.optim`` optimizer (the message lists them), is
-        one the check cannot run (``UNSUPPORTED``: LBFGS, SparseAdam, or a subclass),
+        one the check cannot run (``UNSUPPORTED``: SparseAdam, or a subclass),
         ``steps`` is below 1 or ``seeds`` is empty.
     """
     reference_cls = resolve(reference, torch.optim, _is_optimizer, "optimizer")
@@ -249,7 +258,7 @@ def check_optimizer(
             if not agreement.agrees:
                 failure = agreement
                 break
-        lines = [] if failure is None else _describe(failure, dtype)
+        lines = [] if failure is None else _describe(failure, dtype, needs_closure(reference_cls))
         device = device_problem(student_cls, setting, lr, shapes[0][:2])
         if device is not None:
             lines.append(device)
@@ -275,14 +284,14 @@ def _in_order(
     return [by_label[label(setting)] for setting in defaults]
 
 
-def _describe(agreement: Agreement, dtype: torch.dtype) -> list[str]:
+def _describe(agreement: Agreement, dtype: torch.dtype, closure: bool = False) -> list[str]:
     """Describe what went wrong in the student's run, first things first."""
     run, seed = agreement.student, agreement.problem.seed
     if run.error is not None:
         return [f"raised {type(run.error).__name__} {run.error_when} (seed {seed}): {run.error}"]
     lines = []
     if agreement.difference is not None:
-        lines += _describe_difference(agreement, dtype)
+        lines += _describe_difference(agreement, dtype, closure)
     if run.grad_changed is not None:
         step, position = run.grad_changed
         lines.append(
@@ -294,14 +303,16 @@ def _describe(agreement: Agreement, dtype: torch.dtype) -> list[str]:
     return lines
 
 
-def _describe_difference(agreement: Agreement, dtype: torch.dtype) -> list[str]:
+def _describe_difference(
+    agreement: Agreement, dtype: torch.dtype, closure: bool = False
+) -> list[str]:
     step, i, index = agreement.difference
     mine = agreement.student.snapshots[step][i]
     expected = agreement.reference.snapshots[step][i]
     count = len(agreement.problem.initial)
     element = f"[{', '.join(map(str, index))}]" if index else ""
     position = i % count
-    group = int(position >= FIRST_OF_GROUP_1)
+    group = int(position >= FIRST_OF_GROUP_1 and not closure)  # closure-driven: one group
     where = f"param {position}{element} (shape {tuple(expected.shape)}, param group {group})"
     missing = []
     if i >= count:  # observed state, key by key after the parameters
@@ -317,7 +328,7 @@ def _describe_difference(agreement: Agreement, dtype: torch.dtype) -> list[str]:
         f"{agreement.allowed[step][i]:.2g}",
     ]
     lines += missing
-    context = _context(step, position, len(agreement.reference.snapshots) - 1)
+    context = _context(step, position, len(agreement.reference.snapshots) - 1, closure)
     if context:
         lines.append(f"in step {step} {context}")
     factor = _constant_ratio(agreement, step, i)
@@ -326,14 +337,18 @@ def _describe_difference(agreement: Agreement, dtype: torch.dtype) -> list[str]:
     return lines
 
 
-def _context(step: int, position: int, steps: int) -> str:
+def _context(step: int, position: int, steps: int, closure: bool = False) -> str:
     """Say what the run's traps did just before ``step``, if anything."""
     happened = []
     if step > 1 and lr_factor(step, steps) != lr_factor(step - 1, steps):
         happened.append("the learning rate had just changed")
     if steps >= 2 and step == steps // 2 + 1:
         happened.append("the optimizer had just been resumed from its state_dict()")
-    if position == INTERMITTENT and any(not has_gradient(position, k) for k in range(1, step)):
+    if (
+        not closure
+        and position == INTERMITTENT
+        and any(not has_gradient(position, k) for k in range(1, step))
+    ):
         happened.append("this parameter had skipped steps without a gradient")
     return "; ".join(happened)
 

@@ -17,12 +17,18 @@ difference depends on):
 - every step must leave ``.grad`` as it was, and every state tensor of a parameter's
   shape must have the parameter's dtype and device (:func:`device_problem` runs the
   optimizer on the ``meta`` device to see where it creates its state).
+
+A reference whose ``step`` requires a closure (:data:`CLOSURE_DRIVEN`: LBFGS) runs on
+one param group, and each step is ``optimizer.step(closure)``, the closure zeroing the
+gradients, evaluating the loss, back-propagating and returning the loss; the gradients
+are then the optimizer's to set, so neither the missing gradient nor ``.grad`` being
+left alone is checked.
 """
 
 import copy
 import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,11 +43,13 @@ from optnotes.grading.problem import (
 )
 
 __all__ = [
+    "CLOSURE_DRIVEN",
     "FULL",
     "OBSERVED_STATE",
     "TRAPS",
     "Protocol",
     "Run",
+    "closure_protocol",
     "default_lr",
     "device_problem",
     "observed_state",
@@ -57,6 +65,25 @@ is ``state[p]["ax"]``, which nothing else would check."""
 
 UPDATE_PRECISION = {"Muon": torch.bfloat16}
 """The precision a reference computes its update in, where it is below the parameters'."""
+
+
+CLOSURE_DRIVEN = ("LBFGS",)
+"""Names of the references whose ``step`` requires a closure (torch's
+``step_requires_closure``): they run on one param group, each step re-evaluating the loss."""
+
+
+def needs_closure(reference_cls: type) -> bool:
+    """Whether a reference (or a subclass of one) is in :data:`CLOSURE_DRIVEN`."""
+    return any(klass.__name__ in CLOSURE_DRIVEN for klass in reference_cls.__mro__)
+
+
+def closure_protocol(protocol: "Protocol") -> "Protocol":
+    """Return ``protocol`` for a closure-driven reference.
+
+    One param group, every gradient set by the closure (no parameter without a gradient
+    in some steps).
+    """
+    return replace(protocol, closure=True, group_lr_ratio=1.0, intermittent=False)
 
 
 def update_eps(reference_cls: type) -> float:
@@ -104,6 +131,10 @@ class Protocol:
         Where the reference computes its update in a lower precision (Muon's bfloat16
         Newton-Schulz iteration), the unit of that precision: the added round-off then
         also moves each element by ``roundoff`` times this unit of its update.
+    closure : bool
+        Step with ``optimizer.step(closure)`` on one param group, the closure setting
+        the gradients (see :data:`CLOSURE_DRIVEN`), instead of setting them before a
+        plain ``step()``.
     """
 
     lr_changes: bool = True
@@ -114,6 +145,7 @@ class Protocol:
     roundoff: float = 0.0
     roundoff_seed: int = 0
     update_eps: float = 0.0
+    closure: bool = False
 
     def without(self, trap: str) -> "Protocol":
         """Return the same protocol with one trap switched off (``"group_lr_ratio"`` → 1)."""
@@ -214,20 +246,23 @@ def run_optimizer(
     optimizer = None
     step = 0
     try:
-        optimizer = cls(_groups(params, base_lrs), **setting)
+        optimizer = cls(_groups(params, base_lrs, protocol.closure), **setting)
         run.hyperparameters = {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
         for step in range(1, steps + 1):
             if step - 1 == resume_after:
                 params[:] = [p.detach().clone().requires_grad_(True) for p in params]
-                optimizer = _resumed(cls, setting, params, base_lrs, optimizer, run)
+                optimizer = _resumed(cls, setting, params, base_lrs, optimizer, run, protocol)
             factor = lr_factor(step, steps) if protocol.lr_changes else 1.0
-            for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
+            for group, base in zip(optimizer.param_groups, base_lrs, strict=not protocol.closure):
                 group["lr"] = base * factor
-            _set_gradients(problem, params, step, protocol)
-            before = [None if p.grad is None else p.grad.clone() for p in params]
-            optimizer.step()
-            if run.grad_changed is None:
-                run.grad_changed = _changed_gradient(params, before, step)
+            if protocol.closure:
+                optimizer.step(_closure(problem, params, protocol, signs))
+            else:
+                _set_gradients(problem, params, step, protocol)
+                before = [None if p.grad is None else p.grad.clone() for p in params]
+                optimizer.step()
+                if run.grad_changed is None:
+                    run.grad_changed = _changed_gradient(params, before, step)
             if protocol.roundoff:
                 _add_roundoff(
                     params, run.snapshots[-1], protocol.roundoff, signs, protocol.update_eps
@@ -321,7 +356,11 @@ def _observed(
     return values
 
 
-def _groups(params: list[torch.Tensor], lrs: list[float]) -> list[dict[str, Any]]:
+def _groups(
+    params: list[torch.Tensor], lrs: list[float], single: bool = False
+) -> list[dict[str, Any]]:
+    if single:
+        return [{"params": params, "lr": lrs[0]}]
     return [
         {"params": params[:FIRST_OF_GROUP_1], "lr": lrs[0]},
         {"params": params[FIRST_OF_GROUP_1:], "lr": lrs[1]},
@@ -339,14 +378,48 @@ def _resumed(
     lrs: list[float],
     optimizer: torch.optim.Optimizer,
     run: Run,
+    protocol: Protocol = FULL,
 ) -> torch.optim.Optimizer:
     """Return a new optimizer on ``params`` that continues from ``optimizer``'s state."""
     run.error_when = "when resuming from state_dict()"
     saved = copy.deepcopy(optimizer.state_dict())
-    resumed = cls(_groups(params, lrs), **setting)
+    resumed = cls(_groups(params, lrs, protocol.closure), **setting)
     resumed.load_state_dict(saved)
     run.error_when = ""
     return resumed
+
+
+def _closure(
+    problem: Quadratics,
+    params: list[torch.Tensor],
+    protocol: Protocol,
+    signs: torch.Generator,
+) -> Callable[[], torch.Tensor]:
+    """Return the closure of a step: zero the gradients, evaluate the loss, backward.
+
+    With ``protocol.roundoff``, each gradient element also moves by that many units in
+    the last place, with a random sign: the optimizer iterates within a step, and the
+    round-off of each iteration shows in the next one's gradient.
+    """
+
+    def closure() -> torch.Tensor:
+        for param in params:
+            if protocol.grads_in_place and param.grad is not None:
+                param.grad.zero_()
+            else:
+                param.grad = None
+        with torch.enable_grad():
+            loss = problem.loss(params)
+            loss.backward()
+        if protocol.roundoff:
+            for param in params:
+                if param.grad is not None:
+                    eps = torch.finfo(param.dtype).eps
+                    sign = torch.randint(0, 2, param.shape, generator=signs).to(param.dtype)
+                    param.grad.add_((sign * 2 - 1) * protocol.roundoff * eps * param.grad.abs())
+        return loss
+
+    return closure
 
 
 @torch.no_grad()

@@ -41,6 +41,7 @@ MUTANT_BUGS = {
     "rprop_1": ("no zeroed gradient where its sign flips (steps back instead)", {}, None),
     "adafactor_1": ("V̂ = r cᵀ, not divided by the mean row factor", {}, None),
     "muon_1": ("s = √max(1, B/A), not √max(1, A/B): wide matrices take long steps", {}, None),
+    "lbfgs_1": ("two-loop recursion without the initial scaling γ = sᵀy/yᵀy: H⁰ = I", {}, None),
 }
 
 # Where the report of a mutant without a hint places the bug: the first failing case of
@@ -73,6 +74,10 @@ MUTANT_WHERE = {
     ),
     # Muon's problem has 2-D parameters only; (2, 5) is wide
     "muon_1": ("first difference after step 1 (seed 0) in param 0[0, 1] (shape (2, 5)",),
+    # the first iteration is steepest descent in both; the second one's step is too long
+    "lbfgs_1": (
+        "first difference after step 1 (seed 0) in param 0[0] (shape (5,), param group 0)",
+    ),
 }
 
 # Default settings the mutant passes: ASGD's defaults never average (t0 = 10⁶), Rprop's
@@ -233,7 +238,62 @@ def test_student_that_cannot_be_constructed():
     )
 
 
-@pytest.mark.parametrize("name", ["LBFGS", "SparseAdam"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("module", [torch.optim, optnotes.optim], ids=["torch", "optnotes"])
+def test_lbfgs_passes_in_any_precision(module, dtype):
+    report = check_optimizer(module.LBFGS, "LBFGS", dtype=dtype)
+    report.assert_ok()
+    assert len(report.cases) == len(OPTIMIZER_SETTINGS["LBFGS"])
+    assert not report.hints
+
+
+class ReorderedLBFGS(MUTANTS["lbfgs_1"].cls):
+    """The mutant with γ = sᵀy/yᵀy put back: torch's L-BFGS in another order of operations
+    (dividing by yᵀs where torch multiplies by ρ = 1/yᵀs)."""
+
+    def direction(self, g, s_list, y_list):
+        q, alphas = -g, []
+        for s, y in zip(reversed(s_list), reversed(y_list), strict=True):
+            alpha = s.dot(q) / y.dot(s)
+            q = q - alpha * y
+            alphas.append(alpha)
+        r = q * (s_list[-1].dot(y_list[-1]) / y_list[-1].dot(y_list[-1]) if s_list else 1)
+        for s, y, alpha in zip(s_list, y_list, reversed(alphas), strict=True):
+            r = r + (alpha - y.dot(r) / y.dot(s)) * s
+        return r
+
+
+def test_lbfgs_in_another_order_of_operations_passes_and_subclasses_are_checked():
+    check_optimizer(ReorderedLBFGS, "LBFGS").assert_ok()
+
+    class Mine(torch.optim.LBFGS):
+        pass
+
+    check_optimizer(Mine, Mine, kwargs={"max_iter": 5}).assert_ok()
+    report = check_optimizer(MUTANTS["lbfgs_1"].cls, Mine, kwargs={"max_iter": 5})
+    assert not report.passed
+
+
+def test_lbfgs_runs_on_one_param_group_with_a_closure():
+    from optnotes.grading.problem import Quadratics
+    from optnotes.grading.runs import FULL, closure_protocol, needs_closure, run_optimizer
+
+    assert needs_closure(torch.optim.LBFGS)
+    assert needs_closure(optnotes.optim.LBFGS)
+    assert not needs_closure(torch.optim.SGD)
+    protocol = closure_protocol(FULL)
+    assert protocol.closure
+    assert not protocol.intermittent
+    assert protocol.group_lr_ratio == 1
+    problem = Quadratics.draw(0, torch.float64)
+    run = run_optimizer(torch.optim.LBFGS, {}, problem, 4, 1.0, protocol)
+    assert run.error is None
+    assert not torch.equal(run.snapshots[0][0], run.snapshots[-1][0])
+    # without the closure protocol torch's LBFGS cannot even be stepped
+    assert run_optimizer(torch.optim.LBFGS, {}, problem, 4, 1.0).error is not None
+
+
+@pytest.mark.parametrize("name", ["SparseAdam"])
 def test_references_the_check_cannot_run_are_refused(name):
     with pytest.raises(ValueError, match=rf"cannot check against {name}: it "):
         check_optimizer(getattr(optnotes.optim, name), name)
