@@ -195,6 +195,12 @@ def check_optimizer(
     operations passes in any precision, for any number of steps. A step must also leave
     ``.grad`` unchanged and keep state in the parameter's dtype and on its device.
 
+    A reference whose ``step`` requires a closure (LBFGS, or a subclass) runs on one
+    param group (L-BFGS takes no other), and each step is ``optimizer.step(closure)``,
+    the closure zeroing the gradients, evaluating the loss, back-propagating and
+    returning it; the parameters are compared after every step as before, and the
+    tolerance also covers the round-off of the iterations within a step.
+
     A reference of matrices only (Muon) runs on a problem of 2-D parameters, wide and
     tall (:func:`~optnotes.grading.problem.problem_shapes`); where the optimizer's result
     is state (ASGD's average ``state[p]["ax"]``), that state is compared after every step
