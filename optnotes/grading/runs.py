@@ -69,7 +69,7 @@ UPDATE_PRECISION = {"Muon": torch.bfloat16}
 
 CLOSURE_DRIVEN = ("LBFGS",)
 """Names of the references whose ``step`` requires a closure (torch's
-``step_requires_closure``): they run on one param group, each step re-evaluating the loss."""
+``step_requires_closure``); they run on one param group, each step re-evaluating the loss."""
 
 
 def needs_closure(reference_cls: type) -> bool:
