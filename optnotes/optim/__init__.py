@@ -58,6 +58,7 @@ from .adamax import Adamax, adamax_foreach_, adamax_step_
 from .adamw import AdamW
 from .asgd import ASGD, asgd_foreach_, asgd_step_
 from .lbfgs import LBFGS
+from .lion import Lion, lion_foreach_, lion_step_
 from .muon import Muon, muon_step_
 from .nadam import NAdam, nadam_foreach_, nadam_step_
 from .radam import RAdam, radam_foreach_, radam_step_
@@ -76,6 +77,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Lion",
     "Muon",
     "NAdam",
     "RAdam",
@@ -94,6 +96,8 @@ __all__ = [
     "adamax_step_",
     "asgd_foreach_",
     "asgd_step_",
+    "lion_foreach_",
+    "lion_step_",
     "muon_step_",
     "nadam_foreach_",
     "nadam_step_",
