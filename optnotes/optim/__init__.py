@@ -56,6 +56,11 @@ from .adagrad import Adagrad, adagrad_foreach_, adagrad_step_
 from .adam import Adam, adam_foreach_, adam_step_
 from .adamax import Adamax, adamax_foreach_, adamax_step_
 from .adamw import AdamW
+from .adamw_schedule_free import (
+    AdamWScheduleFree,
+    adamw_schedule_free_foreach_,
+    adamw_schedule_free_step_,
+)
 from .asgd import ASGD, asgd_foreach_, asgd_step_
 from .lbfgs import LBFGS
 from .lion import Lion, lion_foreach_, lion_step_
@@ -65,6 +70,7 @@ from .radam import RAdam, radam_foreach_, radam_step_
 from .rmsprop import RMSprop, rmsprop_foreach_, rmsprop_step_
 from .rprop import Rprop, rprop_foreach_, rprop_step_
 from .sgd import SGD, sgd_foreach_, sgd_step_
+from .sgd_schedule_free import SGDScheduleFree, sgd_schedule_free_foreach_, sgd_schedule_free_step_
 from .sparse_adam import SparseAdam, sparse_adam_step_
 
 __all__ = [
@@ -76,6 +82,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "AdamWScheduleFree",
     "Adamax",
     "Lion",
     "Muon",
@@ -83,6 +90,7 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "SGDScheduleFree",
     "SparseAdam",
     "adadelta_foreach_",
     "adadelta_step_",
@@ -94,6 +102,8 @@ __all__ = [
     "adam_step_",
     "adamax_foreach_",
     "adamax_step_",
+    "adamw_schedule_free_foreach_",
+    "adamw_schedule_free_step_",
     "asgd_foreach_",
     "asgd_step_",
     "lion_foreach_",
@@ -108,6 +118,8 @@ __all__ = [
     "rprop_foreach_",
     "rprop_step_",
     "sgd_foreach_",
+    "sgd_schedule_free_foreach_",
+    "sgd_schedule_free_step_",
     "sgd_step_",
     "sparse_adam_step_",
 ]
