@@ -87,9 +87,9 @@ def advance_schedule(group: dict[str, Any]) -> tuple[Any, Any]:
 class ScheduleFree(Optimizer):
     r"""Base class of the Schedule-Free optimizers: the train/eval switch and the step loop.
 
-    A subclass names its interpolation weight :math:`\beta` (:meth:`_interpolation`),
-    creates a parameter's state (:meth:`_init_state`, ``z`` among it) and updates one
-    group (:meth:`_update`).
+    A subclass names its interpolation weight :math:`\beta` (``_interpolation``),
+    creates a parameter's state (``_init_state``, ``z`` among it) and updates one
+    group (``_update``).
     """
 
     def _interpolation(self, group: dict[str, Any]) -> float:

@@ -62,13 +62,15 @@ substituting :math:`\beta x_t = y_t - (1-\beta) z_t` and :math:`z_{t+1} = z_t - 
     y_{t+1} = (1-c_{t+1})\, y_t + c_{t+1} z_t + \eta_t\bigl(\beta(1-c_{t+1})-1\bigr)\, \hat g_t
 
 a ``lerp`` and an ``add``. The average is recovered when it is needed, for evaluation
-and checkpoints: :meth:`AdamWScheduleFree.eval` sets the parameters to :math:`x =
-(y - (1-\beta) z)/\beta` (``y.lerp_(z, 1 - 1/β)``), and :meth:`AdamWScheduleFree.train`
-back to :math:`y = \beta x + (1-\beta) z` (``x.lerp_(z, 1 - β)``). Round trips agree
-with the reference bit for bit, not with the exact :math:`y` (the two ``lerp`` round).
-The optimizer starts in eval mode: call ``train()`` before the first step, ``eval()``
-before evaluating or saving, as with a model's BatchNorm (whose running statistics,
-computed at :math:`y`, should be recomputed at :math:`x`; the paper does so).
+and checkpoints: ``eval()`` (:meth:`~optnotes.optim._schedule_free.ScheduleFree.eval`)
+sets the parameters to :math:`x = (y - (1-\beta) z)/\beta` (``y.lerp_(z, 1 - 1/β)``),
+and ``train()`` back to :math:`y = \beta x + (1-\beta) z` (``x.lerp_(z, 1 - β)``).
+Round trips
+agree with the reference bit for bit, not with the exact :math:`y` (the two ``lerp``
+round). The optimizer starts in eval mode: call ``train()`` before the first step and
+``eval()`` before evaluating or saving, where the model's own ``train()`` and ``eval()``
+go. A model with BatchNorm needs more: its running statistics were computed at
+:math:`y` and should be recomputed at :math:`x` (the paper does so).
 
 **The reference.** ``schedulefree.AdamWScheduleFree`` of the package ``schedulefree``
 1.4.1 (``adamw_schedulefree.py``). :func:`adamw_schedule_free_step_` performs its
@@ -235,7 +237,7 @@ class AdamWScheduleFree(ScheduleFree):
     leaves ``p.grad`` as it is. The update is :func:`adamw_schedule_free_step_`, or
     :func:`adamw_schedule_free_foreach_` on the multi-tensor path.
 
-    Call :meth:`train` before training steps and :meth:`eval` before evaluating or
+    Call ``train()`` before training steps and ``eval()`` before evaluating or
     saving a checkpoint: in train mode the parameters hold the point :math:`y` the
     gradients are taken at, in eval mode the average :math:`x`.
 

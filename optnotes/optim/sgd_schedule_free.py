@@ -25,8 +25,8 @@ kept, with
 
     y_{t+1} = (1-c_{t+1})\, y_t + c_{t+1} z_t + \eta_t\bigl(\beta(1-c_{t+1})-1\bigr)\, \hat g_t
 
-and :meth:`SGDScheduleFree.eval` / :meth:`SGDScheduleFree.train` switch the parameters
-to the average :math:`x = (y - (1-\beta) z)/\beta` and back.
+and ``eval()`` / ``train()`` (:class:`~optnotes.optim._schedule_free.ScheduleFree`) switch
+the parameters to the average :math:`x = (y - (1-\beta) z)/\beta` and back.
 
 **The reference.** ``schedulefree.SGDScheduleFree`` of ``schedulefree`` 1.4.1
 (``sgd_schedulefree.py``). :func:`sgd_schedule_free_step_` and
@@ -153,7 +153,7 @@ class SGDScheduleFree(ScheduleFree):
     leaves ``p.grad`` as it is. The update is :func:`sgd_schedule_free_step_`, or
     :func:`sgd_schedule_free_foreach_` on the multi-tensor path.
 
-    Call :meth:`train` before training steps and :meth:`eval` before evaluating or
+    Call ``train()`` before training steps and ``eval()`` before evaluating or
     saving a checkpoint.
 
     Parameters
