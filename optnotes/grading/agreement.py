@@ -21,6 +21,7 @@ from optnotes.grading.runs import (
     Run,
     closure_protocol,
     needs_closure,
+    needs_train_eval,
     observed_state,
     run_optimizer,
     update_eps,
@@ -96,6 +97,8 @@ def _rounds_scalar_state(cls: type, setting: Mapping[str, Any], lr: float) -> bo
     param = torch.zeros(2, dtype=torch.float64, requires_grad=True)
     try:
         optimizer = cls([param], **{**setting, "lr": lr})
+        if needs_train_eval(cls):
+            optimizer.train()
         param.grad = torch.ones_like(param)
         optimizer.step()
     except Exception:  # the run itself will say what is wrong
@@ -138,7 +141,8 @@ def compare_optimizers(
         The first group's learning rate at the start.
     protocol : Protocol
         The traps of both runs (for a reference whose step requires a closure, as
-        :func:`~optnotes.grading.runs.closure_protocol` turns them).
+        :func:`~optnotes.grading.runs.closure_protocol` turns them; for one switched with
+        ``train()`` and ``eval()``, with ``train_eval`` set).
     reference_setting : dict, optional
         Other hyper-parameters for the reference (to see whether the student's run
         equals the reference's with an argument left at its default).
@@ -158,6 +162,8 @@ def compare_optimizers(
     theirs = setting if reference_setting is None else reference_setting
     if needs_closure(reference_cls):
         protocol = closure_protocol(protocol)
+    if needs_train_eval(reference_cls):
+        protocol = replace(protocol, train_eval=True)
     observed = observed_state(reference_cls)
     reference = run_optimizer(reference_cls, theirs, problem, steps, lr, protocol, observed)
     if reference.error is not None:

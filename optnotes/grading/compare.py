@@ -22,7 +22,11 @@ Settings = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 
 
 def resolve(
-    reference: Any, namespace: ModuleType, is_valid: Callable[[Any], bool], what: str
+    reference: Any,
+    namespace: ModuleType,
+    is_valid: Callable[[Any], bool],
+    what: str,
+    extra: Mapping[str, Any] | None = None,
 ) -> Any:
     """Return the reference: ``reference`` itself, or the object of that name in ``namespace``.
 
@@ -38,6 +42,9 @@ def resolve(
         Which objects of ``namespace`` count as references.
     what : str
         What a reference is, for the error message: ``"optimizer"``.
+    extra : dict, optional
+        References found by name beyond ``namespace`` (optnotes's optimizers that torch
+        lacks), by name.
 
     Returns
     -------
@@ -58,11 +65,13 @@ def resolve(
                 f"not {type(reference).__name__}"
             )
         return reference
-    names = {
-        name.lower(): name
+    found = {
+        name: getattr(namespace, name)
         for name in dir(namespace)
         if not name.startswith("_") and is_valid(getattr(namespace, name))
     }
+    found.update(extra or {})
+    names = {name.lower(): name for name in found}
     name = names.get(reference.lower())
     if name is None:
         valid = ", ".join(sorted(names.values(), key=str.lower))
@@ -70,7 +79,7 @@ def resolve(
             f"reference: {namespace.__name__} has no {what} named {reference!r}; "
             f"valid names: {valid}"
         )
-    return getattr(namespace, name)
+    return found[name]
 
 
 def settings_to_run(

@@ -4,7 +4,8 @@ Each class here is a hand-in with one mistake, or none: read its ``update``, pre
 where it parts from torch, then run ``check_optimizer`` on it. The names say only which
 algorithm each one implements; what is wrong with each is in the exercises' solutions
 (folded away in the book, left out of the students' build) and in the package's tests.
-:data:`MUTANTS` lists them with the ``torch.optim`` class each imitates.
+:data:`MUTANTS` lists them with the ``torch.optim`` class each imitates (or the
+``optnotes.optim`` one, for the optimizers torch lacks).
 """
 
 import math
@@ -862,13 +863,176 @@ class LBFGS1(torch.optim.Optimizer):
         return orig_loss
 
 
+class AdamWScheduleFree1(torch.optim.Optimizer):
+    """A student's Schedule-Free AdamW, with the paper's three sequences kept apart.
+
+    Does it move parameters as ``optnotes.optim.AdamWScheduleFree`` does?
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=0.0025,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        warmup_steps=0,
+        r=0.0,
+        weight_lr_power=2.0,
+        foreach=True,
+    ):
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "warmup_steps": warmup_steps,
+            "r": r,
+            "weight_lr_power": weight_lr_power,
+            "foreach": foreach,
+            "k": 0,
+            "lr_max": 0.0,
+            "weight_sum": 0.0,
+            "train_mode": False,
+        }
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def train(self):
+        """Parameters to the point y where the gradient is taken."""
+        for group in self.param_groups:
+            beta1 = group["betas"][0]
+            for p in group["params"]:
+                state = self.state[p]
+                if not group["train_mode"] and state:
+                    p.copy_((1 - beta1) * state["x"] + beta1 * state["z"])
+            group["train_mode"] = True
+
+    @torch.no_grad()
+    def eval(self):
+        """Parameters to the average x."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                if group["train_mode"] and state:
+                    p.copy_(state["x"])
+            group["train_mode"] = False
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """One step: z takes Adam's normalised step, x averages z, y lies between."""
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            group["k"] += 1
+            t = group["k"]
+            lr = group["lr"]
+            if t <= group["warmup_steps"]:
+                lr = lr * t / group["warmup_steps"]
+            group["lr_max"] = max(group["lr_max"], lr)
+            weight = t ** group["r"] * group["lr_max"] ** group["weight_lr_power"]
+            group["weight_sum"] += weight
+            c = weight / group["weight_sum"] if group["weight_sum"] > 0 else 0.0
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["x"] = p.clone()
+                    state["z"] = p.clone()
+                    state["v"] = torch.zeros_like(p)
+                state["v"] = beta2 * state["v"] + (1 - beta2) * p.grad**2
+                v_hat = state["v"] / (1 - beta2**t)
+                d = p.grad / (v_hat.sqrt() + group["eps"]) + group["weight_decay"] * p
+                state["z"] = state["z"] - lr * d
+                state["x"] = (1 - c) * state["x"] + c * state["z"]
+                p.copy_((1 - beta1) * state["x"] + beta1 * state["z"])
+
+
+class SGDScheduleFree1(torch.optim.Optimizer):
+    """A student's Schedule-Free SGD, the parameters holding y as in the reference.
+
+    Does it move parameters as ``optnotes.optim.SGDScheduleFree`` does?
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1.0,
+        momentum=0.9,
+        weight_decay=0,
+        warmup_steps=0,
+        r=0.0,
+        weight_lr_power=2,
+        foreach=True,
+    ):
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "weight_decay": weight_decay,
+            "warmup_steps": warmup_steps,
+            "r": r,
+            "weight_lr_power": weight_lr_power,
+            "foreach": foreach,
+            "k": 0,
+            "weight_sum": 0.0,
+            "train_mode": False,
+        }
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def train(self):
+        """Parameters from x to y = βx + (1-β)z."""
+        for group in self.param_groups:
+            beta = group["momentum"]
+            for p in group["params"]:
+                if not group["train_mode"] and "z" in self.state[p]:
+                    p.copy_(beta * p + (1 - beta) * self.state[p]["z"])
+            group["train_mode"] = True
+
+    @torch.no_grad()
+    def eval(self):
+        """Parameters from y to x = (y - (1-β)z)/β."""
+        for group in self.param_groups:
+            beta = group["momentum"]
+            for p in group["params"]:
+                if group["train_mode"] and "z" in self.state[p]:
+                    p.copy_((p - (1 - beta) * self.state[p]["z"]) / beta)
+            group["train_mode"] = False
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """One step, y updated in place from y and z."""
+        for group in self.param_groups:
+            beta = group["momentum"]
+            group["k"] += 1
+            t = group["k"]
+            lr = group["lr"]
+            if t <= group["warmup_steps"]:
+                lr = lr * t / group["warmup_steps"]
+            weight = t ** group["r"]
+            group["weight_sum"] += weight
+            c = weight / group["weight_sum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if "z" not in state:
+                    state["z"] = p.clone()
+                z = state["z"]
+                g = p.grad + group["weight_decay"] * p
+                # y ← (1-c)y + cz + lr(β(1-c) - 1)g, then z ← z - lr·g
+                p.mul_(1 - c).add_(c * z).add_(g, alpha=lr * (beta * (1 - c) - 1))
+                z.sub_(g, alpha=lr)
+
+
 class Mutant(NamedTuple):
     """A hand-in for an exercise, and the optimizer it should equal."""
 
     cls: type
     """The hand-in."""
     reference: str
-    """Name of the ``torch.optim`` (or ``torch.optim.lr_scheduler``) class it imitates."""
+    """Name of the ``torch.optim`` (or ``torch.optim.lr_scheduler``) class it imitates, or of
+    an ``optnotes.optim`` class that torch lacks (``AdamWScheduleFree``)."""
 
 
 MUTANTS = {
@@ -888,5 +1052,7 @@ MUTANTS = {
     "adafactor_1": Mutant(Adafactor1, "Adafactor"),
     "muon_1": Mutant(Muon1, "Muon"),
     "lbfgs_1": Mutant(LBFGS1, "LBFGS"),
+    "adamwschedulefree_1": Mutant(AdamWScheduleFree1, "AdamWScheduleFree"),
+    "sgdschedulefree_1": Mutant(SGDScheduleFree1, "SGDScheduleFree"),
 }
 """Every hand-in by name."""

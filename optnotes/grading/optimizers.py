@@ -9,8 +9,13 @@ tolerance that the reference's own round-off explains (:mod:`~optnotes.grading.r
 and so is state that is the optimizer's result (ASGD's average). A reference whose step
 requires a closure (LBFGS) runs on one param group, each step ``step(closure)``, the
 closure re-evaluating the loss and its gradients (:data:`~optnotes.grading.runs.CLOSURE_DRIVEN`).
-SparseAdam does not fit this protocol and is refused.
-The step must leave ``.grad`` alone and create state of the parameter's dtype and device.
+SparseAdam does not fit this protocol and is refused. The Schedule-Free optimizers of
+:mod:`optnotes.optim` (found by name too, as torch has none) are put in train mode before
+the first step, and after every step their average is compared as well, in eval mode
+(:data:`~optnotes.grading.runs.TRAIN_EVAL`).
+The step must leave ``.grad`` alone and create state of the parameter's dtype and device
+(the reference package ``schedulefree`` writes into ``.grad``; ``optnotes.optim``'s
+classes do not, and neither may a student's).
 A difference is located (step, parameter, element, both values) and
 :mod:`~optnotes.grading.diagnosis` finds out what it depends on.
 """
@@ -21,6 +26,7 @@ from typing import Any
 
 import torch
 
+import optnotes.optim
 from optnotes.grading.agreement import Agreement, compare_optimizers
 from optnotes.grading.compare import (
     Settings,
@@ -41,9 +47,23 @@ from optnotes.grading.problem import (
     problem_shapes,
 )
 from optnotes.grading.report import CaseResult, Report
-from optnotes.grading.runs import default_lr, device_problem, needs_closure
+from optnotes.grading.runs import (
+    AVERAGE,
+    MissingMethodsError,
+    default_lr,
+    device_problem,
+    needs_closure,
+    needs_train_eval,
+)
 
-__all__ = ["OPTIMIZER_SETTINGS", "check_optimizer"]
+__all__ = ["BEYOND_TORCH", "OPTIMIZER_SETTINGS", "check_optimizer"]
+
+BEYOND_TORCH = {
+    "AdamWScheduleFree": optnotes.optim.AdamWScheduleFree,
+    "SGDScheduleFree": optnotes.optim.SGDScheduleFree,
+}
+"""References found by name that ``torch.optim`` lacks: ``optnotes.optim``'s, which equal
+their reference packages'."""
 
 OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
     "SGD": [
@@ -159,6 +179,23 @@ OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
         {"lr": 0.02, "adjust_lr_fn": "original"},
         {"lr": 0.02, "adjust_lr_fn": "match_rms_adamw"},
     ],
+    # train() before the first step, eval() after every step: the average is compared
+    # too. warmup_steps = 5 warms up within the run (the weights of the average grow with
+    # the largest rate so far); r = 1 weighs later points more
+    "AdamWScheduleFree": [
+        {},
+        {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-3},
+        {"lr": 0.05, "weight_decay": 0.1},
+        {"lr": 0.05, "warmup_steps": 5, "r": 1.0},
+        {"lr": 0.05, "warmup_steps": 5, "weight_lr_power": 0.0},
+    ],
+    "SGDScheduleFree": [
+        {"lr": 0.3},
+        {"lr": 0.3, "momentum": 0.5},
+        {"lr": 0.3, "weight_decay": 0.1},
+        {"lr": 0.3, "warmup_steps": 5, "r": 1.0},
+        {"lr": 0.3, "warmup_steps": 5, "weight_lr_power": 0.0},
+    ],
 }
 """Settings tried when ``check_optimizer`` gets no ``kwargs``, by reference name, which
 use every argument of the algorithm (not torch's implementation switches like ``foreach``)."""
@@ -206,15 +243,20 @@ def check_optimizer(
     is state (ASGD's average ``state[p]["ax"]``), that state is compared after every step
     as the parameters are (:data:`~optnotes.grading.runs.OBSERVED_STATE`); where the
     reference computes its update in a lower precision (Muon's bfloat16), the tolerance
-    is measured with round-off of that precision on the update.
+    is measured with round-off of that precision on the update. A Schedule-Free
+    reference (:data:`~optnotes.grading.runs.TRAIN_EVAL`) is put in train mode before the
+    first step and, after every step, in eval mode to compare its average and back; its
+    checkpoint is saved in eval mode. A student's optimizer without ``train()`` and
+    ``eval()`` fails every setting with a report that says so.
 
     Parameters
     ----------
     student_cls : type
         The optimizer class to check.
     reference : str or type
-        The name of a ``torch.optim`` class (any case: ``"adamw"``), or any optimizer
-        class.
+        The name of a ``torch.optim`` class (any case: ``"adamw"``) or of one in
+        ``BEYOND_TORCH`` (``"AdamWScheduleFree"``, ``"SGDScheduleFree"``), or any
+        optimizer class.
     kwargs : dict or list of dict, optional
         Hyper-parameter settings to try. By default a set that exercises every argument
         of the reference (see ``OPTIMIZER_SETTINGS``); a default setting with an
@@ -240,7 +282,7 @@ def check_optimizer(
         one the check cannot run (``UNSUPPORTED``: SparseAdam, or a subclass),
         ``steps`` is below 1 or ``seeds`` is empty.
     """
-    reference_cls = resolve(reference, torch.optim, _is_optimizer, "optimizer")
+    reference_cls = resolve(reference, torch.optim, _is_optimizer, "optimizer", BEYOND_TORCH)
     for klass in reference_cls.__mro__:
         if klass.__name__ in UNSUPPORTED:
             raise ValueError(
@@ -265,7 +307,9 @@ def check_optimizer(
                 failure = agreement
                 break
         lines = [] if failure is None else _describe(failure, dtype, needs_closure(reference_cls))
-        device = device_problem(student_cls, setting, lr, shapes[0][:2])
+        device = device_problem(
+            student_cls, setting, lr, shapes[0][:2], train_eval=needs_train_eval(reference_cls)
+        )
         if device is not None:
             lines.append(device)
             hints.append(ADVICE["state_like_param"])
@@ -276,7 +320,8 @@ def check_optimizer(
             lines += diagnosis.facts
             hints += diagnosis.hints
         cases.append(CaseResult(label(setting), "\n".join(lines) if lines else None))
-    title = f"{student_cls.__name__} vs {reference_name(reference, reference_cls, 'torch.optim')}"
+    namespace = "optnotes.optim" if reference_cls in BEYOND_TORCH.values() else "torch.optim"
+    title = f"{student_cls.__name__} vs {reference_name(reference, reference_cls, namespace)}"
     return make_report(title, _in_order(cases, settings, kwargs, defaults), hints)
 
 
@@ -293,6 +338,8 @@ def _in_order(
 def _describe(agreement: Agreement, dtype: torch.dtype, closure: bool = False) -> list[str]:
     """Describe what went wrong in the student's run, first things first."""
     run, seed = agreement.student, agreement.problem.seed
+    if isinstance(run.error, MissingMethodsError):
+        return [str(run.error)]
     if run.error is not None:
         return [f"raised {type(run.error).__name__} {run.error_when} (seed {seed}): {run.error}"]
     lines = []
@@ -321,11 +368,14 @@ def _describe_difference(
     group = int(position >= FIRST_OF_GROUP_1 and not closure)  # closure-driven: one group
     where = f"param {position}{element} (shape {tuple(expected.shape)}, param group {group})"
     missing = []
-    if i >= count:  # observed state, key by key after the parameters
+    if i >= count:  # observed state key by key, then the average, after the parameters
         key = agreement.reference.observed[i // count - 1]
-        where = f"state[{key!r}] of {where}"
-        if bool(mine.isnan().all()):
-            missing.append(f"your optimizer keeps no state[{key!r}] of the parameter's shape")
+        if key == AVERAGE:
+            where = f"{where} after eval() (the average)"
+        else:
+            where = f"state[{key!r}] of {where}"
+            if bool(mine.isnan().all()):
+                missing.append(f"your optimizer keeps no state[{key!r}] of the parameter's shape")
     lines = [
         f"first difference after step {step} (seed {agreement.problem.seed}) in {where}:",
         f"yours {mine[index].item():.10g}, reference {expected[index].item():.10g}: "

@@ -43,15 +43,19 @@ from optnotes.grading.problem import (
 )
 
 __all__ = [
+    "AVERAGE",
     "CLOSURE_DRIVEN",
     "FULL",
     "OBSERVED_STATE",
+    "TRAIN_EVAL",
     "TRAPS",
+    "MissingMethodsError",
     "Protocol",
     "Run",
     "closure_protocol",
     "default_lr",
     "device_problem",
+    "needs_train_eval",
     "observed_state",
     "run_optimizer",
 ]
@@ -70,6 +74,24 @@ UPDATE_PRECISION = {"Muon": torch.bfloat16}
 CLOSURE_DRIVEN = ("LBFGS",)
 """Names of the references whose ``step`` requires a closure (torch's
 ``step_requires_closure``); they run on one param group, each step re-evaluating the loss."""
+
+
+TRAIN_EVAL = ("AdamWScheduleFree", "SGDScheduleFree")
+"""Names of the references whose parameters hold the training point in train mode and the
+average in eval mode, switched with ``train()`` and ``eval()`` (the Schedule-Free ones,
+``optnotes.optim``'s and ``schedulefree``'s)."""
+
+AVERAGE = "eval()"
+"""The key in :attr:`Run.observed` of the parameters after ``eval()`` (:data:`TRAIN_EVAL`)."""
+
+
+class MissingMethodsError(TypeError):
+    """The optimizer lacks methods the reference's protocol calls (``train()``, ``eval()``)."""
+
+
+def needs_train_eval(reference_cls: type) -> bool:
+    """Whether a reference (or a subclass of one) is in :data:`TRAIN_EVAL`."""
+    return any(klass.__name__ in TRAIN_EVAL for klass in reference_cls.__mro__)
 
 
 def needs_closure(reference_cls: type) -> bool:
@@ -135,6 +157,9 @@ class Protocol:
         Step with ``optimizer.step(closure)`` on one param group, the closure setting
         the gradients (see :data:`CLOSURE_DRIVEN`), instead of setting them before a
         plain ``step()``.
+    train_eval : bool
+        Call ``train()`` before the first step, keep the parameters after ``eval()`` too
+        after every step, and save the checkpoint in eval mode (see :data:`TRAIN_EVAL`).
     """
 
     lr_changes: bool = True
@@ -146,6 +171,7 @@ class Protocol:
     roundoff_seed: int = 0
     update_eps: float = 0.0
     closure: bool = False
+    train_eval: bool = False
 
     def without(self, trap: str) -> "Protocol":
         """Return the same protocol with one trap switched off (``"group_lr_ratio"`` → 1)."""
@@ -180,7 +206,8 @@ class Run:
     state_problem : str or None
         The first state tensor with another dtype than its parameter's.
     observed : tuple of str
-        The state keys whose values follow the parameters in each snapshot.
+        The state keys whose values follow the parameters in each snapshot, key by key,
+        then :data:`AVERAGE` where the parameters after ``eval()`` follow too.
     """
 
     snapshots: list[list[torch.Tensor]] = field(default_factory=list)
@@ -239,7 +266,10 @@ def run_optimizer(
         optimizer are caught and recorded, never raised.
     """
     params = problem.parameters()
-    run = Run(snapshots=[_values(params) + _observed(None, params, observed)], observed=observed)
+    run = Run(
+        snapshots=[_snapshot(None, params, observed, protocol)],
+        observed=observed + ((AVERAGE,) if protocol.train_eval else ()),
+    )
     base_lrs = [lr, lr * protocol.group_lr_ratio]
     signs = torch.Generator().manual_seed(protocol.roundoff_seed)
     resume_after = steps // 2 if protocol.resume and steps >= 2 else None
@@ -248,10 +278,19 @@ def run_optimizer(
     try:
         optimizer = cls(_groups(params, base_lrs, protocol.closure), **setting)
         run.hyperparameters = {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
+        if protocol.train_eval:
+            run.error_when = "before the first step"
+            _require_train_eval(optimizer)
+            optimizer.train()
+            run.error_when = ""
         for step in range(1, steps + 1):
             if step - 1 == resume_after:
+                if protocol.train_eval:
+                    optimizer.eval()  # a checkpoint is saved in eval mode: the average
                 params[:] = [p.detach().clone().requires_grad_(True) for p in params]
                 optimizer = _resumed(cls, setting, params, base_lrs, optimizer, run, protocol)
+                if protocol.train_eval:
+                    optimizer.train()
             factor = lr_factor(step, steps) if protocol.lr_changes else 1.0
             for group, base in zip(optimizer.param_groups, base_lrs, strict=not protocol.closure):
                 group["lr"] = base * factor
@@ -267,7 +306,7 @@ def run_optimizer(
                 _add_roundoff(
                     params, run.snapshots[-1], protocol.roundoff, signs, protocol.update_eps
                 )
-            run.snapshots.append(_values(params) + _observed(optimizer, params, observed))
+            run.snapshots.append(_snapshot(optimizer, params, observed, protocol))
     except Exception as error:  # the student's code may fail in any way; report it
         run.error = error
         if optimizer is None:
@@ -284,6 +323,7 @@ def device_problem(
     setting: Mapping[str, Any],
     lr: float,
     shapes: tuple[tuple[int, ...], ...] = ((5,), (3, 4)),
+    train_eval: bool = False,
 ) -> str | None:
     """Run two steps on the ``meta`` device; say what the optimizer did on another device.
 
@@ -302,6 +342,8 @@ def device_problem(
         The learning rate.
     shapes : tuple of tuple of int
         Shapes of the parameters.
+    train_eval : bool
+        Call ``train()`` before the steps (see :data:`TRAIN_EVAL`).
 
     Returns
     -------
@@ -315,6 +357,8 @@ def device_problem(
     ]
     try:
         optimizer = cls([{"params": params, "lr": lr}], **setting)
+        if train_eval:
+            optimizer.train()
         for _ in range(2):
             for param in params:
                 param.grad = torch.empty_like(param)
@@ -338,6 +382,41 @@ def device_problem(
                     f" (param {position})"
                 )
     return None
+
+
+def _snapshot(
+    optimizer: torch.optim.Optimizer | None,
+    params: list[torch.Tensor],
+    observed: tuple[str, ...],
+    protocol: Protocol,
+) -> list[torch.Tensor]:
+    """Return the parameters, the observed state and, under ``train_eval``, the average.
+
+    The average is the parameters after ``eval()``; ``train()`` puts the training point
+    back. Before the optimizer exists (or steps) the two are the same.
+    """
+    values = _values(params) + _observed(optimizer, params, observed)
+    if not protocol.train_eval:
+        return values
+    if optimizer is None:
+        return values + _values(params)
+    optimizer.eval()
+    average = _values(params)
+    optimizer.train()
+    return values + average
+
+
+def _require_train_eval(optimizer: torch.optim.Optimizer) -> None:
+    """Raise :class:`MissingMethodsError` unless ``optimizer`` has ``train()`` and ``eval()``."""
+    missing = [name for name in ("train", "eval") if not callable(getattr(optimizer, name, None))]
+    if missing:
+        methods = " and ".join(f"{name}()" for name in missing)
+        raise MissingMethodsError(
+            f"your optimizer has no {methods}: a Schedule-Free optimizer needs train() and "
+            "eval() to switch the parameters between the point where gradients are taken "
+            "(train mode) and the average it returns (eval mode); the check calls train() "
+            "before the first step and eval() after every step"
+        )
 
 
 def _observed(

@@ -7,7 +7,8 @@ from optnotes.grading import MUTANTS, SkeletonOptimizer, check_optimizer
 from optnotes.grading.hints import ADVICE, ignored_argument_advice
 from optnotes.grading.optimizers import OPTIMIZER_SETTINGS
 
-OPTIMIZERS = list(OPTIMIZER_SETTINGS)
+OPTIMIZERS = [name for name in OPTIMIZER_SETTINGS if hasattr(torch.optim, name)]
+SCHEDULE_FREE = ["AdamWScheduleFree", "SGDScheduleFree"]  # optnotes.optim's, not torch's
 
 # The answers to the "find the bug" exercises: what is wrong with each hand-in in
 # optnotes.grading.mutants, the setting that shows it, and the advice the checker gives.
@@ -42,6 +43,12 @@ MUTANT_BUGS = {
     "adafactor_1": ("V̂ = r cᵀ, not divided by the mean row factor", {}, None),
     "muon_1": ("s = √max(1, B/A), not √max(1, A/B): wide matrices take long steps", {}, None),
     "lbfgs_1": ("two-loop recursion without the initial scaling γ = sᵀy/yᵀy: H⁰ = I", {}, None),
+    "adamwschedulefree_1": ("y = (1-β)x + βz: the weights of x and z swapped", {}, None),
+    "sgdschedulefree_1": (
+        "weights of the average w_t = t^r, without η_max^p: warm-up steps weigh in full",
+        {"lr": 0.3, "warmup_steps": 5, "r": 1.0},
+        None,
+    ),
 }
 
 # Where the report of a mutant without a hint places the bug: the first failing case of
@@ -78,6 +85,15 @@ MUTANT_WHERE = {
     "lbfgs_1": (
         "first difference after step 1 (seed 0) in param 0[0] (shape (5,), param group 0)",
     ),
+    # after step 1 x = y = z in both (c = 1); from step 2 on y leans towards z, not x
+    "adamwschedulefree_1": (
+        "first difference after step 2 (seed 0) in param 0[0] (shape (5,), param group 0)",
+        "in that step your update is 1.727 × the reference's",
+    ),
+    # c_2 = 2/3 (w = t with r = 1) where the reference's is 2·(2η/5)²/(1·(η/5)² + 2·(2η/5)²) = 8/9
+    "sgdschedulefree_1": (
+        "first difference after step 2 (seed 0) in param 0[0] (shape (5,), param group 0)",
+    ),
 }
 
 # Default settings the mutant passes: ASGD's defaults never average (t0 = 10⁶), Rprop's
@@ -86,6 +102,13 @@ MUTANT_PASSES = {
     "asgd_1": ["defaults"],
     "rprop_1": ["maximize=True"],
     "muon_1": ["lr=0.02, adjust_lr_fn='match_rms_adamw'"],
+    # without a warm-up η_max is constant, and with p = 0 it is not in the weights
+    "sgdschedulefree_1": [
+        "lr=0.3",
+        "lr=0.3, momentum=0.5",
+        "lr=0.3, weight_decay=0.1",
+        "lr=0.3, warmup_steps=5, weight_lr_power=0.0",
+    ],
 }
 
 
@@ -119,6 +142,7 @@ def test_every_hand_in_for_the_exercises_has_its_answer_here():
     for key, mutant in MUTANTS.items():
         assert issubclass(mutant.cls, torch.optim.Optimizer)
         assert key.split("_")[0] == mutant.reference.lower()
+        assert hasattr(torch.optim, mutant.reference) or mutant.reference in SCHEDULE_FREE
         assert "Bug" not in mutant.cls.__doc__
 
 
@@ -337,3 +361,101 @@ def test_an_asgd_without_its_average_fails():
     assert "your optimizer keeps no state['ax'] of the parameter's shape" in (
         report.cases[0].problem
     ), str(report)
+
+
+# --- Schedule-Free: train() before stepping, the average compared after eval() -----------------
+
+
+class ThreeSequencesAdamW(MUTANTS["adamwschedulefree_1"].cls):
+    """The mutant with y = (1-β)z + βx put right: the paper's three sequences kept apart,
+    another order of operations than the reference's (which keeps y and z only)."""
+
+    @torch.no_grad()
+    def train(self):
+        for group in self.param_groups:
+            beta1 = group["betas"][0]
+            for p in group["params"]:
+                if not group["train_mode"] and self.state[p]:
+                    p.copy_((1 - beta1) * self.state[p]["z"] + beta1 * self.state[p]["x"])
+            group["train_mode"] = True
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        super().step(closure)
+        for group in self.param_groups:
+            beta1 = group["betas"][0]
+            for p in group["params"]:
+                if self.state[p]:
+                    p.copy_((1 - beta1) * self.state[p]["z"] + beta1 * self.state[p]["x"])
+
+
+class EvalLeavesY(optnotes.optim.SGDScheduleFree):
+    """Right steps; eval() switches the mode and leaves the parameters at y."""
+
+    @torch.no_grad()
+    def eval(self):
+        for group in self.param_groups:
+            group["train_mode"] = False
+
+    @torch.no_grad()
+    def train(self):
+        for group in self.param_groups:
+            group["train_mode"] = True
+
+
+@pytest.mark.parametrize("name", SCHEDULE_FREE)
+def test_schedule_free_optimizers_pass_by_name_in_any_case(name):
+    report = check_optimizer(getattr(optnotes.optim, name), name.lower())
+    report.assert_ok()
+    assert len(report.cases) == len(OPTIMIZER_SETTINGS[name])
+    assert not report.hints
+    assert str(report).startswith(f"{name} vs optnotes.optim.{name}: PASSED")
+
+
+@pytest.mark.parametrize("name", SCHEDULE_FREE)
+def test_the_schedulefree_package_is_a_reference_and_fails_only_for_writing_into_grad(name):
+    import schedulefree
+
+    theirs = getattr(schedulefree, name)
+    setting = OPTIMIZER_SETTINGS[name][-2]  # warm-up and r: every scalar of the average
+    check_optimizer(getattr(optnotes.optim, name), theirs, kwargs=setting).assert_ok()
+    report = check_optimizer(theirs, name)
+    assert not report.passed
+    for case in report.cases:  # SGD writes into .grad only with weight decay
+        assert case.passed or case.problem.startswith("step 1 changed the .grad of param 0")
+    assert report.hints == [ADVICE["grad_in_place"]]
+
+
+def test_a_schedule_free_student_in_another_order_of_operations_passes_in_float32():
+    check_optimizer(ThreeSequencesAdamW, "AdamWScheduleFree").assert_ok()
+    check_optimizer(
+        ThreeSequencesAdamW, "AdamWScheduleFree", seeds=[3], dtype=torch.float32
+    ).assert_ok()
+
+
+def test_the_average_is_compared_after_eval():
+    report = check_optimizer(EvalLeavesY, "SGDScheduleFree", kwargs={"lr": 0.3})
+    (case,) = report.cases
+    # after step 1, x = y = z (c_2 = 1): the averages part from step 2 on
+    assert (
+        "first difference after step 2 (seed 0) in param 0[0] (shape (5,), param group 0) "
+        "after eval() (the average):" in case.problem
+    ), str(report)
+
+
+def test_a_student_without_train_and_eval_gets_a_report_that_says_so():
+    report = check_optimizer(torch.optim.SGD, "SGDScheduleFree")
+    assert not report.passed
+    by_setting = {case.setting: case.problem for case in report.cases}
+    assert by_setting["lr=0.3"].startswith(
+        "your optimizer has no train() and eval(): a Schedule-Free optimizer needs"
+    )
+    assert (
+        "does not take the argument(s) warmup_steps" in by_setting["lr=0.3, warmup_steps=5, r=1.0"]
+    )
+    assert report.hints == []
+
+
+def test_names_beyond_torch_are_listed_with_torchs():
+    with pytest.raises(ValueError, match=r"valid names: .*AdamWScheduleFree.*SGDScheduleFree"):
+        check_optimizer(PlainSGD, "ScheduleFree")

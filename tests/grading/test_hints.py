@@ -23,7 +23,8 @@ def _first_step(cls, setting, lr):
         (name, setting)
         for name, settings in OPTIMIZER_SETTINGS.items()
         for setting in settings
-        if family_of(getattr(torch.optim, name)) in FIRST_STEPS
+        if hasattr(torch.optim, name)  # the Schedule-Free ones are optnotes's
+        and family_of(getattr(torch.optim, name)) in FIRST_STEPS
     ],
 )
 def test_the_correct_first_step_is_torchs(name, setting):
