@@ -82,7 +82,8 @@ average in eval mode, switched with ``train()`` and ``eval()`` (the Schedule-Fre
 ``optnotes.optim``'s and ``schedulefree``'s)."""
 
 AVERAGE = "eval()"
-"""The key in :attr:`Run.observed` of the parameters after ``eval()`` (:data:`TRAIN_EVAL`)."""
+"""The key in ``Run.observed`` (:class:`Run`) of the parameters after ``eval()``
+(:data:`TRAIN_EVAL`)."""
 
 
 class MissingMethodsError(TypeError):
