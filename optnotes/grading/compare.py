@@ -22,7 +22,10 @@ Settings = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 
 
 def resolve(
-    reference: Any, namespace: ModuleType, is_valid: Callable[[Any], bool], what: str
+    reference: Any,
+    namespace: ModuleType | Sequence[ModuleType],
+    is_valid: Callable[[Any], bool],
+    what: str,
 ) -> Any:
     """Return the reference: ``reference`` itself, or the object of that name in ``namespace``.
 
@@ -32,8 +35,9 @@ def resolve(
     ----------
     reference : str or object
         A name, or the reference itself.
-    namespace : types.ModuleType
-        Where names are looked up, e.g. ``torch.optim``.
+    namespace : types.ModuleType or sequence of types.ModuleType
+        Where names are looked up, e.g. ``torch.optim``; of several, the first that has
+        the name gives the object.
     is_valid : callable
         Which objects of ``namespace`` count as references.
     what : str
@@ -58,19 +62,19 @@ def resolve(
                 f"not {type(reference).__name__}"
             )
         return reference
-    names = {
-        name.lower(): name
-        for name in dir(namespace)
-        if not name.startswith("_") and is_valid(getattr(namespace, name))
-    }
-    name = names.get(reference.lower())
-    if name is None:
-        valid = ", ".join(sorted(names.values(), key=str.lower))
+    namespaces = [namespace] if isinstance(namespace, ModuleType) else list(namespace)
+    names: dict[str, tuple[str, Any]] = {}
+    for module in reversed(namespaces):  # the first namespace overrides the later ones
+        for name in dir(module):
+            if not name.startswith("_") and is_valid(getattr(module, name)):
+                names[name.lower()] = (name, getattr(module, name))
+    if reference.lower() not in names:
+        valid = ", ".join(sorted((name for name, _ in names.values()), key=str.lower))
+        where = " or ".join(module.__name__ for module in namespaces)
         raise ValueError(
-            f"reference: {namespace.__name__} has no {what} named {reference!r}; "
-            f"valid names: {valid}"
+            f"reference: {where} has no {what} named {reference!r}; valid names: {valid}"
         )
-    return getattr(namespace, name)
+    return names[reference.lower()][1]
 
 
 def settings_to_run(

@@ -862,13 +862,47 @@ class LBFGS1(torch.optim.Optimizer):
         return orig_loss
 
 
+class Lion1(SkeletonOptimizer):
+    """A student's Lion.
+
+    Does it move parameters as ``optnotes.optim.Lion`` (``lion_pytorch.Lion``) does?
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-4,
+        betas=(0.9, 0.99),
+        weight_decay=0.0,
+        use_triton=False,
+        decoupled_weight_decay=False,
+    ):
+        defaults = {"lr": lr, "betas": betas, "weight_decay": weight_decay}
+        super().__init__(params, defaults)
+        self.init_lr = lr
+        self.decoupled = decoupled_weight_decay
+
+    def update(self, param, grad, state, group):
+        """One Lion step."""
+        beta1, beta2 = group["betas"]
+        decay = group["weight_decay"]
+        if self.decoupled:
+            decay = decay / self.init_lr
+        if not state:
+            state["m"] = torch.zeros_like(param)
+        param *= 1 - group["lr"] * decay
+        state["m"] = beta2 * state["m"] + (1 - beta2) * grad
+        param -= group["lr"] * torch.sign(beta1 * state["m"] + (1 - beta1) * grad)
+
+
 class Mutant(NamedTuple):
     """A hand-in for an exercise, and the optimizer it should equal."""
 
     cls: type
     """The hand-in."""
     reference: str
-    """Name of the ``torch.optim`` (or ``torch.optim.lr_scheduler``) class it imitates."""
+    """Name of the ``torch.optim`` (or ``torch.optim.lr_scheduler``, or ``optnotes.optim``)
+    class it imitates."""
 
 
 MUTANTS = {
@@ -888,5 +922,6 @@ MUTANTS = {
     "adafactor_1": Mutant(Adafactor1, "Adafactor"),
     "muon_1": Mutant(Muon1, "Muon"),
     "lbfgs_1": Mutant(LBFGS1, "LBFGS"),
+    "lion_1": Mutant(Lion1, "Lion"),
 }
 """Every hand-in by name."""

@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 
+import optnotes.optim
 from optnotes.grading.agreement import Agreement, compare_optimizers
 from optnotes.grading.compare import (
     Settings,
@@ -151,6 +152,15 @@ OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
         {"line_search_fn": "strong_wolfe"},
         {"max_iter": 5, "history_size": 3, "line_search_fn": "strong_wolfe"},
     ],
+    # lr >= 0.1 overshoots: gradients change sign within the run, so a step that takes
+    # the sign of another average shows; decoupled decay divides λ by the initial lr
+    "Lion": [
+        {"lr": 0.1},
+        {"lr": 0.1, "betas": (0.95, 0.98)},
+        {"lr": 0.1, "betas": (0.9, 0.9)},
+        {"lr": 0.1, "weight_decay": 0.5},
+        {"lr": 0.2, "weight_decay": 0.1, "decoupled_weight_decay": True},
+    ],
     "Muon": [
         {},
         {"lr": 0.02, "momentum": 0.9, "nesterov": False},
@@ -162,6 +172,11 @@ OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
 }
 """Settings tried when ``check_optimizer`` gets no ``kwargs``, by reference name, which
 use every argument of the algorithm (not torch's implementation switches like ``foreach``)."""
+
+
+REFERENCES = (torch.optim, optnotes.optim)
+"""Where a reference given by name is looked up: ``torch.optim`` first, then the optimizers
+beyond it that :mod:`optnotes.optim` adds (Lion, Schedule-Free)."""
 
 
 UNSUPPORTED = {
@@ -213,8 +228,8 @@ def check_optimizer(
     student_cls : type
         The optimizer class to check.
     reference : str or type
-        The name of a ``torch.optim`` class (any case: ``"adamw"``), or any optimizer
-        class.
+        The name of a ``torch.optim`` class (any case: ``"adamw"``) or of an optimizer
+        :mod:`optnotes.optim` adds beyond it (``"Lion"``), or any optimizer class.
     kwargs : dict or list of dict, optional
         Hyper-parameter settings to try. By default a set that exercises every argument
         of the reference (see ``OPTIMIZER_SETTINGS``); a default setting with an
@@ -240,7 +255,7 @@ def check_optimizer(
         one the check cannot run (``UNSUPPORTED``: SparseAdam, or a subclass),
         ``steps`` is below 1 or ``seeds`` is empty.
     """
-    reference_cls = resolve(reference, torch.optim, _is_optimizer, "optimizer")
+    reference_cls = resolve(reference, REFERENCES, _is_optimizer, "optimizer")
     for klass in reference_cls.__mro__:
         if klass.__name__ in UNSUPPORTED:
             raise ValueError(
@@ -276,7 +291,11 @@ def check_optimizer(
             lines += diagnosis.facts
             hints += diagnosis.hints
         cases.append(CaseResult(label(setting), "\n".join(lines) if lines else None))
-    title = f"{student_cls.__name__} vs {reference_name(reference, reference_cls, 'torch.optim')}"
+    home = next(
+        (m for m in REFERENCES if getattr(m, reference_cls.__name__, None) is reference_cls),
+        torch.optim,
+    )
+    title = f"{student_cls.__name__} vs {reference_name(reference, reference_cls, home.__name__)}"
     return make_report(title, _in_order(cases, settings, kwargs, defaults), hints)
 
 

@@ -8,6 +8,8 @@ from optnotes.grading.hints import ADVICE, ignored_argument_advice
 from optnotes.grading.optimizers import OPTIMIZER_SETTINGS
 
 OPTIMIZERS = list(OPTIMIZER_SETTINGS)
+TORCH_OPTIMIZERS = [name for name in OPTIMIZERS if hasattr(torch.optim, name)]
+BEYOND_TORCH = [name for name in OPTIMIZERS if not hasattr(torch.optim, name)]
 
 # The answers to the "find the bug" exercises: what is wrong with each hand-in in
 # optnotes.grading.mutants, the setting that shows it, and the advice the checker gives.
@@ -42,6 +44,11 @@ MUTANT_BUGS = {
     "adafactor_1": ("V̂ = r cᵀ, not divided by the mean row factor", {}, None),
     "muon_1": ("s = √max(1, B/A), not √max(1, A/B): wide matrices take long steps", {}, None),
     "lbfgs_1": ("two-loop recursion without the initial scaling γ = sᵀy/yᵀy: H⁰ = I", {}, None),
+    "lion_1": (
+        "momentum updated before the step: sign(β1·m_t + ...), not of β1·m_(t-1)",
+        {"lr": 0.1},
+        None,
+    ),
 }
 
 # Where the report of a mutant without a hint places the bug: the first failing case of
@@ -78,6 +85,8 @@ MUTANT_WHERE = {
     "lbfgs_1": (
         "first difference after step 1 (seed 0) in param 0[0] (shape (5,), param group 0)",
     ),
+    # the first step is the same (m_0 = 0); they part where a gradient changes sign
+    "lion_1": ("first difference after step 7 (seed 0) in param 0[1] (shape (5,), param group 0)",),
 }
 
 # Default settings the mutant passes: ASGD's defaults never average (t0 = 10⁶), Rprop's
@@ -89,7 +98,7 @@ MUTANT_PASSES = {
 }
 
 
-@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("name", TORCH_OPTIMIZERS)
 @pytest.mark.parametrize("module", [torch.optim, optnotes.optim], ids=["torch", "optnotes"])
 def test_correct_optimizers_pass(module, name):
     report = check_optimizer(getattr(module, name), name)
@@ -97,6 +106,22 @@ def test_correct_optimizers_pass(module, name):
     assert len(report.cases) == len(OPTIMIZER_SETTINGS[name])
     assert not report.hints
     assert report.score == 1.0
+
+
+# The package each optimizer beyond torch.optim re-implements, by name of the class.
+REFERENCE_PACKAGES = {"Lion": "lion_pytorch"}
+
+
+@pytest.mark.parametrize("name", BEYOND_TORCH)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_optimizers_beyond_torch_pass_and_so_do_their_reference_packages(name, dtype):
+    reference_package = pytest.importorskip(REFERENCE_PACKAGES[name])
+    for cls in (getattr(optnotes.optim, name), getattr(reference_package, name)):
+        report = check_optimizer(cls, name, dtype=dtype)
+        report.assert_ok()
+        assert len(report.cases) == len(OPTIMIZER_SETTINGS[name])
+        assert not report.hints
+        assert str(report).startswith(f"{name} vs optnotes.optim.{name}: PASSED")
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "Adadelta", "NAdam", "RAdam"])
