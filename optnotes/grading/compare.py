@@ -23,10 +23,9 @@ Settings = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 
 def resolve(
     reference: Any,
-    namespace: ModuleType,
+    namespace: ModuleType | Sequence[ModuleType],
     is_valid: Callable[[Any], bool],
     what: str,
-    extra: Mapping[str, Any] | None = None,
 ) -> Any:
     """Return the reference: ``reference`` itself, or the object of that name in ``namespace``.
 
@@ -36,15 +35,13 @@ def resolve(
     ----------
     reference : str or object
         A name, or the reference itself.
-    namespace : types.ModuleType
-        Where names are looked up, e.g. ``torch.optim``.
+    namespace : types.ModuleType or sequence of types.ModuleType
+        Where names are looked up, e.g. ``torch.optim``; of several, the first that has
+        the name gives the object.
     is_valid : callable
         Which objects of ``namespace`` count as references.
     what : str
         What a reference is, for the error message: ``"optimizer"``.
-    extra : dict, optional
-        References found by name beyond ``namespace`` (optnotes's optimizers that torch
-        lacks), by name.
 
     Returns
     -------
@@ -65,21 +62,19 @@ def resolve(
                 f"not {type(reference).__name__}"
             )
         return reference
-    found = {
-        name: getattr(namespace, name)
-        for name in dir(namespace)
-        if not name.startswith("_") and is_valid(getattr(namespace, name))
-    }
-    found.update(extra or {})
-    names = {name.lower(): name for name in found}
-    name = names.get(reference.lower())
-    if name is None:
-        valid = ", ".join(sorted(names.values(), key=str.lower))
+    namespaces = [namespace] if isinstance(namespace, ModuleType) else list(namespace)
+    names: dict[str, tuple[str, Any]] = {}
+    for module in reversed(namespaces):  # the first namespace overrides the later ones
+        for name in dir(module):
+            if not name.startswith("_") and is_valid(getattr(module, name)):
+                names[name.lower()] = (name, getattr(module, name))
+    if reference.lower() not in names:
+        valid = ", ".join(sorted((name for name, _ in names.values()), key=str.lower))
+        where = " or ".join(module.__name__ for module in namespaces)
         raise ValueError(
-            f"reference: {namespace.__name__} has no {what} named {reference!r}; "
-            f"valid names: {valid}"
+            f"reference: {where} has no {what} named {reference!r}; valid names: {valid}"
         )
-    return found[name]
+    return names[reference.lower()][1]
 
 
 def settings_to_run(

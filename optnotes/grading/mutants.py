@@ -863,6 +863,39 @@ class LBFGS1(torch.optim.Optimizer):
         return orig_loss
 
 
+class Lion1(SkeletonOptimizer):
+    """A student's Lion.
+
+    Does it move parameters as ``optnotes.optim.Lion`` (``lion_pytorch.Lion``) does?
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-4,
+        betas=(0.9, 0.99),
+        weight_decay=0.0,
+        use_triton=False,
+        decoupled_weight_decay=False,
+    ):
+        defaults = {"lr": lr, "betas": betas, "weight_decay": weight_decay}
+        super().__init__(params, defaults)
+        self.init_lr = lr
+        self.decoupled = decoupled_weight_decay
+
+    def update(self, param, grad, state, group):
+        """One Lion step."""
+        beta1, beta2 = group["betas"]
+        decay = group["weight_decay"]
+        if self.decoupled:
+            decay = decay / self.init_lr
+        if not state:
+            state["m"] = torch.zeros_like(param)
+        param *= 1 - group["lr"] * decay
+        state["m"] = beta2 * state["m"] + (1 - beta2) * grad
+        param -= group["lr"] * torch.sign(beta1 * state["m"] + (1 - beta1) * grad)
+
+
 class AdamWScheduleFree1(torch.optim.Optimizer):
     """A student's Schedule-Free AdamW, with the paper's three sequences kept apart.
 
@@ -1031,8 +1064,8 @@ class Mutant(NamedTuple):
     cls: type
     """The hand-in."""
     reference: str
-    """Name of the ``torch.optim`` (or ``torch.optim.lr_scheduler``) class it imitates, or of
-    an ``optnotes.optim`` class that torch lacks (``AdamWScheduleFree``)."""
+    """Name of the ``torch.optim`` (or ``torch.optim.lr_scheduler``, or ``optnotes.optim``)
+    class it imitates."""
 
 
 MUTANTS = {
@@ -1052,6 +1085,7 @@ MUTANTS = {
     "adafactor_1": Mutant(Adafactor1, "Adafactor"),
     "muon_1": Mutant(Muon1, "Muon"),
     "lbfgs_1": Mutant(LBFGS1, "LBFGS"),
+    "lion_1": Mutant(Lion1, "Lion"),
     "adamwschedulefree_1": Mutant(AdamWScheduleFree1, "AdamWScheduleFree"),
     "sgdschedulefree_1": Mutant(SGDScheduleFree1, "SGDScheduleFree"),
 }

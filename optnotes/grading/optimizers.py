@@ -10,9 +10,8 @@ and so is state that is the optimizer's result (ASGD's average). A reference who
 requires a closure (LBFGS) runs on one param group, each step ``step(closure)``, the
 closure re-evaluating the loss and its gradients (:data:`~optnotes.grading.runs.CLOSURE_DRIVEN`).
 SparseAdam does not fit this protocol and is refused. The Schedule-Free optimizers of
-:mod:`optnotes.optim` (found by name too, as torch has none) are put in train mode before
-the first step, and after every step their average is compared as well, in eval mode
-(:data:`~optnotes.grading.runs.TRAIN_EVAL`).
+:mod:`optnotes.optim` are put in train mode before the first step, and after every step
+their average is compared as well, in eval mode (:data:`~optnotes.grading.runs.TRAIN_EVAL`).
 The step must leave ``.grad`` alone and create state of the parameter's dtype and device
 (the reference package ``schedulefree`` writes into ``.grad``; ``optnotes.optim``'s
 classes do not, and neither may a student's).
@@ -56,14 +55,7 @@ from optnotes.grading.runs import (
     needs_train_eval,
 )
 
-__all__ = ["BEYOND_TORCH", "OPTIMIZER_SETTINGS", "check_optimizer"]
-
-BEYOND_TORCH = {
-    "AdamWScheduleFree": optnotes.optim.AdamWScheduleFree,
-    "SGDScheduleFree": optnotes.optim.SGDScheduleFree,
-}
-"""References found by name that ``torch.optim`` lacks: ``optnotes.optim``'s, which equal
-their reference packages'."""
+__all__ = ["OPTIMIZER_SETTINGS", "check_optimizer"]
 
 OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
     "SGD": [
@@ -171,6 +163,15 @@ OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
         {"line_search_fn": "strong_wolfe"},
         {"max_iter": 5, "history_size": 3, "line_search_fn": "strong_wolfe"},
     ],
+    # lr >= 0.1 overshoots: gradients change sign within the run, so a step that takes
+    # the sign of another average shows; decoupled decay divides λ by the initial lr
+    "Lion": [
+        {"lr": 0.1},
+        {"lr": 0.1, "betas": (0.95, 0.98)},
+        {"lr": 0.1, "betas": (0.9, 0.9)},
+        {"lr": 0.1, "weight_decay": 0.5},
+        {"lr": 0.2, "weight_decay": 0.1, "decoupled_weight_decay": True},
+    ],
     "Muon": [
         {},
         {"lr": 0.02, "momentum": 0.9, "nesterov": False},
@@ -199,6 +200,11 @@ OPTIMIZER_SETTINGS: dict[str, list[dict[str, Any]]] = {
 }
 """Settings tried when ``check_optimizer`` gets no ``kwargs``, by reference name, which
 use every argument of the algorithm (not torch's implementation switches like ``foreach``)."""
+
+
+REFERENCES = (torch.optim, optnotes.optim)
+"""Where a reference given by name is looked up: ``torch.optim`` first, then the optimizers
+beyond it that :mod:`optnotes.optim` adds (Lion, Schedule-Free)."""
 
 
 UNSUPPORTED = {
@@ -254,9 +260,9 @@ def check_optimizer(
     student_cls : type
         The optimizer class to check.
     reference : str or type
-        The name of a ``torch.optim`` class (any case: ``"adamw"``) or of one in
-        ``BEYOND_TORCH`` (``"AdamWScheduleFree"``, ``"SGDScheduleFree"``), or any
-        optimizer class.
+        The name of a ``torch.optim`` class (any case: ``"adamw"``) or of an optimizer
+        :mod:`optnotes.optim` adds beyond it (``"Lion"``, ``"AdamWScheduleFree"``,
+        ``"SGDScheduleFree"``), or any optimizer class.
     kwargs : dict or list of dict, optional
         Hyper-parameter settings to try. By default a set that exercises every argument
         of the reference (see ``OPTIMIZER_SETTINGS``); a default setting with an
@@ -282,7 +288,7 @@ def check_optimizer(
         one the check cannot run (``UNSUPPORTED``: SparseAdam, or a subclass),
         ``steps`` is below 1 or ``seeds`` is empty.
     """
-    reference_cls = resolve(reference, torch.optim, _is_optimizer, "optimizer", BEYOND_TORCH)
+    reference_cls = resolve(reference, REFERENCES, _is_optimizer, "optimizer")
     for klass in reference_cls.__mro__:
         if klass.__name__ in UNSUPPORTED:
             raise ValueError(
@@ -320,8 +326,11 @@ def check_optimizer(
             lines += diagnosis.facts
             hints += diagnosis.hints
         cases.append(CaseResult(label(setting), "\n".join(lines) if lines else None))
-    namespace = "optnotes.optim" if reference_cls in BEYOND_TORCH.values() else "torch.optim"
-    title = f"{student_cls.__name__} vs {reference_name(reference, reference_cls, namespace)}"
+    home = next(
+        (m for m in REFERENCES if getattr(m, reference_cls.__name__, None) is reference_cls),
+        torch.optim,
+    )
+    title = f"{student_cls.__name__} vs {reference_name(reference, reference_cls, home.__name__)}"
     return make_report(title, _in_order(cases, settings, kwargs, defaults), hints)
 
 

@@ -40,7 +40,7 @@ memory stays smooth. The defaults :math:`(\beta_1, \beta_2) = (0.9, 0.99)` are t
 paper's; :math:`(0.95, 0.98)` is its suggestion against instability.
 
 **The reference.** The class is a drop-in replacement for ``lion_pytorch.Lion`` of
-lucidrains' package ``lion-pytorch`` (``lion_pytorch/lion_pytorch.py``). Its
+lucidrains' package ``lion-pytorch`` 0.2.5 (``lion_pytorch/lion_pytorch.py``). Its
 update, in the order of its operations: the decay
 :math:`\theta \leftarrow \theta\,(1 - \eta\lambda)` first, then
 :math:`c = m \cdot \beta_1 + (1-\beta_1)\, g` (a ``mul_`` then an ``add``, not a
@@ -51,15 +51,19 @@ order and so equals it bit for bit on the CPU; :func:`lion_foreach_` performs th
 lists, and equals :func:`lion_step_` bit for bit on the CPU.
 
 The package's separate multi-tensor class (``lion_pytorch/foreach.py``) is not the
-model of :func:`lion_foreach_`: it uses ``lerp`` for both averages and, in the
-versions we read, adds the sign with ``alpha=1`` instead of :math:`-\eta`. Its Triton
-kernel (``use_triton=True``) is refused. With ``decoupled_weight_decay=True`` the
-package divides :math:`\lambda` by the *initial* learning rate :math:`\eta_0` (the
-constructor's ``lr``): the decay per step becomes :math:`\theta(1 - \eta_t\lambda/\eta_0)`,
-:math:`\theta(1-\lambda)` at the initial rate, and follows a schedule's ratio
-:math:`\eta_t/\eta_0`. The state is one buffer per parameter, ``exp_avg`` (no step
-count), and the param groups hold ``lr``, ``betas`` and ``weight_decay`` (ours add
-``foreach``).
+model of :func:`lion_foreach_`: it takes both averages with ``lerp``, so it equals ours
+to round-off only (before 0.2.5 it also added the sign with ``alpha=1`` instead of
+:math:`-\eta`, stepping uphill). The authors' own PyTorch code (``google/automl``,
+``lion/lion_pytorch.py``) has the same order of the three operations; it forms
+:math:`c` as ``exp_avg * beta1 + grad * (1 - beta1)``, which can round differently,
+and checks ``lr >= 0`` and ``0 <= beta < 1`` instead of ``lr > 0`` and
+``0 <= beta <= 1``. The Triton kernel of ``lion-pytorch`` (``use_triton=True``) is
+refused. With ``decoupled_weight_decay=True`` the package divides :math:`\lambda` by
+the *initial* learning rate :math:`\eta_0` (the constructor's ``lr``): the decay per
+step becomes :math:`\theta(1 - \eta_t\lambda/\eta_0)`, :math:`\theta(1-\lambda)` at
+the initial rate, and follows a schedule's ratio :math:`\eta_t/\eta_0`. The state is
+one buffer per parameter, ``exp_avg`` (no step count), and the param groups hold
+``lr``, ``betas`` and ``weight_decay`` (ours add ``foreach``).
 """
 
 from collections.abc import Iterable

@@ -44,7 +44,7 @@ import tempfile
 import textwrap
 import traceback
 import unittest
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -233,21 +233,31 @@ def report(records: list[dict[str, str]]) -> None:
     print(summary(records))
 
 
-def test_pytorch_lrscheduler_suite_passes_with_ours():
-    location = os.environ.get(ENV_VAR)
+def outcome_or_skip(
+    env_var: str, curl: str, what: str, run: Callable[[Path], dict[str, Any]]
+) -> dict[str, Any]:
+    """Run the suite that ``env_var`` names with ``run``, or skip if it is not there.
+
+    Skips (saying how to get it) when ``env_var`` is unset or names no file, or when the
+    suite needs a module that is not installed; fails when it cannot be loaded otherwise.
+    """
+    location = os.environ.get(env_var)
     if not location:
-        pytest.skip(f"{ENV_VAR} is not set; get PyTorch's scheduler tests with `{CURL}`")
+        pytest.skip(f"{env_var} is not set; get PyTorch's {what} tests with `{curl}`")
     path = Path(location)
     if not path.is_file():
-        pytest.skip(f"{ENV_VAR}={location} does not exist; get it with `{CURL}`")
-    outcome = run_in_subprocess(path)
+        pytest.skip(f"{env_var}={location} does not exist; get it with `{curl}`")
+    outcome = run(path)
     missing = outcome.get("missing")
     if missing:
         why = " (torch.testing._internal.common_utils needs it)" if missing == "expecttest" else ""
         pytest.skip(f"{path} cannot be imported: no module {missing!r}{why}; pip install {missing}")
     assert "load_error" not in outcome, outcome["load_error"]
-    assert outcome["bound"], "the suite imported none of the classes we re-implement"
-    assert all(outcome["bound"].values()), f"torch's classes kept: {outcome['bound']}"
+    return outcome
+
+
+def assert_suite_passed(outcome: dict[str, Any]) -> None:
+    """Report every test of the suite; fail, listing them, if any failed; and some passed."""
     records = outcome["records"]
     report(records)
     failing = [r for r in records if r["outcome"] in FAILING]
@@ -259,6 +269,13 @@ def test_pytorch_lrscheduler_suite_passes_with_ours():
             pytrace=False,
         )
     assert sum(r["outcome"] == "passed" for r in records) > 0
+
+
+def test_pytorch_lrscheduler_suite_passes_with_ours():
+    outcome = outcome_or_skip(ENV_VAR, CURL, "scheduler", run_in_subprocess)
+    assert outcome["bound"], "the suite imported none of the classes we re-implement"
+    assert all(outcome["bound"].values()), f"torch's classes kept: {outcome['bound']}"
+    assert_suite_passed(outcome)
 
 
 FAKE_SUITE = """

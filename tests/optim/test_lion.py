@@ -1,77 +1,27 @@
 """Lion against lion-pytorch's Lion: every step, every option, checkpoints, errors.
 
-lion-pytorch is not installed here, so its update is transcribed below (the marked
-block) and ours is compared with it bit for bit after every step.
+The reference is the package ``lion-pytorch`` 0.2.5 (a test requirement): ours is compared
+with its ``Lion`` bit for bit after every step, and with its multi-tensor ``Lion``
+(``lion_pytorch.foreach``) to round-off.
 """
 
 import copy
 import inspect
 import pickle
-from collections.abc import Callable
 
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch.optim.optimizer import Optimizer as TorchOptimizer
+from lion_pytorch import Lion as ReferenceLion
+from lion_pytorch.foreach import Lion as ReferenceForeachLion
+from lion_pytorch.lion_pytorch import update_fn as reference_update_fn
 
 import optnotes.optim
 from optnotes.optim import lion as lion_module
 from optnotes.optim.lion import LionArgumentError
 
 from .cases import assert_same_params, grid, loss_fn, make_mixed_params, make_params, mixed_step
-
-# --- Reference: transcribed from lucidrains/lion-pytorch, commit ------------------------
-# --- 05258c934a4e69af6e897a2d614e23e9b8c0ca4c (setup.py version 0.2.1), file -------------
-# --- lion_pytorch/lion_pytorch.py: update_fn and the Lion class (MIT licence). -----------
-# --- Only the Triton branch is left out. ---------------------------------------------------
-
-
-def reference_update_fn(p, grad, exp_avg, lr, wd, beta1, beta2):
-    p.data.mul_(1.0 - lr * wd)
-    update = exp_avg.clone().mul_(beta1).add(grad, alpha=1.0 - beta1).sign_()
-    p.add_(update, alpha=-lr)
-    exp_avg.mul_(beta2).add_(grad, alpha=1.0 - beta2)
-
-
-class ReferenceLion(TorchOptimizer):
-    def __init__(
-        self,
-        params,
-        lr: float = 1e-4,
-        betas: tuple[float, float] = (0.9, 0.99),
-        weight_decay: float = 0.0,
-        use_triton: bool = False,
-        decoupled_weight_decay: bool = False,
-    ):
-        assert lr > 0.0
-        assert all([0.0 <= beta <= 1.0 for beta in betas])
-        self._init_lr = lr
-        self.decoupled_wd = decoupled_weight_decay
-        defaults = dict(lr=lr, betas=betas, weight_decay=weight_decay)
-        super().__init__(params, defaults)
-        self.update_fn = reference_update_fn
-
-    @torch.no_grad()
-    def step(self, closure: Callable | None = None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for p in filter(lambda p: p.grad is not None, group["params"]):
-                grad, lr, wd, beta1, beta2, state = (
-                    p.grad, group["lr"], group["weight_decay"], *group["betas"], self.state[p]
-                )  # fmt: skip
-                if self.decoupled_wd:
-                    wd /= self._init_lr
-                if len(state) == 0:
-                    state["exp_avg"] = torch.zeros_like(p)
-                self.update_fn(p, grad, state["exp_avg"], lr, wd, beta1, beta2)
-        return loss
-
-
-# --- End of the reference. ------------------------------------------------------------------
 
 STEPS = 25
 LR = 0.01
@@ -202,6 +152,21 @@ def test_foreach_equals_per_tensor_on_mixed_dtypes(decoupled):
             mixed_step(optimizer, params, t, late)
         assert_same_params(runs[0][1], runs[1][1], step=t)
         assert_same_params(runs[0][1], ref_params, step=t)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_equals_the_references_multi_tensor_lion_to_round_off(dtype):
+    """``lion_pytorch.foreach.Lion`` takes both averages with ``lerp``: equal to round-off."""
+    kwargs = {"betas": (0.9, 0.98), "weight_decay": 0.2, "decoupled_weight_decay": True}
+    ours_p, ref_p = make_params(dtype), make_params(dtype)
+    ours = optnotes.optim.Lion(groups(ours_p, LR), foreach=True, **kwargs)
+    ref = ReferenceForeachLion(groups(ref_p, LR), **kwargs)
+    for t in range(STEPS):
+        run(ours, ours_p, 1, start=t)
+        run(ref, ref_p, 1, start=t)
+    for mine, theirs in zip(ours_p, ref_p, strict=True):
+        torch.testing.assert_close(mine, theirs)
+    assert not torch.equal(ours_p[0], make_params(dtype)[0])  # the run moved them
 
 
 def test_update_functions_equal_the_reference_update_fn():

@@ -65,7 +65,6 @@ CURL = (
     "-o /tmp/test_optim.py"
 )
 REPO = Path(__file__).resolve().parents[2]
-FAILING = ("failed", "error", "unexpected success")
 #: The implementation flags of torch's optimizers that ours have.
 OUR_IMPLS = ("foreach",)
 #: The sibling modules PyTorch's test_optim.py imports from its ``test`` folder.
@@ -82,7 +81,7 @@ def _scheduler_suite() -> types.ModuleType:
 
 
 _shared = _scheduler_suite()
-Recorder, summary, report = _shared.Recorder, _shared.summary, _shared.report
+Recorder = _shared.Recorder
 
 
 # --- the runner (it runs in the subprocess) -----------------------------------------------
@@ -228,31 +227,10 @@ def run_in_subprocess(path: Path) -> dict[str, Any]:
 
 
 def test_pytorch_optim_suite_passes_with_ours():
-    location = os.environ.get(ENV_VAR)
-    if not location:
-        pytest.skip(f"{ENV_VAR} is not set; get PyTorch's optimizer tests with `{CURL}`")
-    path = Path(location)
-    if not path.is_file():
-        pytest.skip(f"{ENV_VAR}={location} does not exist; get it with `{CURL}`")
-    outcome = run_in_subprocess(path)
-    missing = outcome.get("missing")
-    if missing:
-        why = " (torch.testing._internal.common_utils needs it)" if missing == "expecttest" else ""
-        pytest.skip(f"{path} cannot be imported: no module {missing!r}{why}; pip install {missing}")
-    assert "load_error" not in outcome, outcome["load_error"]
+    outcome = _shared.outcome_or_skip(ENV_VAR, CURL, "optimizer", run_in_subprocess)
     assert set(outcome["tested"]) == set(outcome["swapped"]), outcome["tested"]
     assert all(m.startswith("optnotes.optim") for m in outcome["tested"].values())
-    records = outcome["records"]
-    report(records)
-    failing = [r for r in records if r["outcome"] in FAILING]
-    if failing:
-        details = "\n".join(f"--- {r['outcome']}: {r['test']}\n{r['detail']}" for r in failing)
-        pytest.fail(
-            f"{len(failing)} of PyTorch's tests fail with ours swapped in for "
-            f"{', '.join(outcome['swapped'])} ({summary(records)}):\n{details}",
-            pytrace=False,
-        )
-    assert sum(r["outcome"] == "passed" for r in records) > 0
+    _shared.assert_suite_passed(outcome)
 
 
 FAKE_SUITE = """

@@ -1,5 +1,6 @@
 """The built book, checked in a headless browser and by following its links."""
 
+import os
 import re
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
@@ -72,7 +73,9 @@ def test_page_renders_cleanly(page, site, base_url, browser, screenshots):
         "() => [...document.querySelectorAll('.math')]"
         ".filter(e => !e.querySelector('mjx-container')).length"
     )
-    tab.screenshot(path=str(screenshots / (page.replace("/", "__") + ".png")), full_page=True)
+    # The first screen of every page; whole pages (seconds each) with OPTNOTES_FULL_SCREENSHOTS=1.
+    full_page = os.environ.get("OPTNOTES_FULL_SCREENSHOTS") == "1"
+    tab.screenshot(path=str(screenshots / (page.replace("/", "__") + ".png")), full_page=full_page)
     tab.close()
 
     assert not problems, "\n".join(problems)
