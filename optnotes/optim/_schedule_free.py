@@ -170,13 +170,13 @@ class ScheduleFree(Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            lr, ckp1 = advance_schedule(group)
             params = [param for param in group["params"] if param.grad is not None]
             grads = [param.grad for param in params]
             if any(grad.is_sparse for grad in grads):
                 raise RuntimeError(
                     f"optnotes.optim.{type(self).__name__} does not support sparse gradients"
                 )
+            lr, ckp1 = advance_schedule(group)
             for param in params:
                 if "z" not in self.state[param]:
                     self.state[param].update(self._init_state(group, param))

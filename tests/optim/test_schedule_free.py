@@ -387,3 +387,15 @@ ACCEPTED = [
 @pytest.mark.parametrize(("name", "kwargs"), ACCEPTED, ids=[f"{n}-{k}" for n, k in ACCEPTED])
 def test_accepts_and_matches_what_the_reference_accepts(name, kwargs):
     step_both(make_pair(name, {**kwargs, "foreach": True}, torch.float64), 4)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_refuses_sparse_gradients_before_changing_anything(name):
+    param = torch.zeros(3, requires_grad=True)
+    optimizer = getattr(optnotes.optim, name)([param])
+    optimizer.train()
+    param.grad = torch.zeros(3).to_sparse()
+    before = dict(optimizer.param_groups[0])
+    with pytest.raises(RuntimeError, match="sparse gradients"):
+        optimizer.step()
+    assert optimizer.param_groups[0] == before
