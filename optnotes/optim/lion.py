@@ -79,7 +79,7 @@ class LionArgumentError(ValueError, AssertionError):
     """An invalid argument of :class:`Lion`.
 
     ``lion_pytorch.Lion`` checks its arguments with bare ``assert`` statements; this
-    error names the argument, as a ``ValueError`` does in :mod:`torch.optim`, and is an
+    error names the argument, as a ``ValueError`` does in ``torch.optim``, and is an
     ``AssertionError`` too, so that code catching the reference's error still catches it.
     """
 
