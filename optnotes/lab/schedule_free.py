@@ -173,10 +173,10 @@ def schedule_free_moments(
     ----------
     problem : NoisyQuadratic
         Curvatures, noise variances and start.
-    lrs : array_like
+    lrs : sequence of float or numpy.ndarray
         :math:`\eta_t`, shape ``(T,)``, or ``(T, k)`` for ``k`` runs at once (e.g. a grid of
         peak learning rates, one column each).
-    weights : array_like
+    weights : sequence of float or numpy.ndarray
         :math:`c_{t+1}`, shape ``(T,)`` (see :func:`average_weights`), or ``(T, k)``.
     beta : float
         Interpolation weight in :math:`[0, 1]`: 0 takes the gradient at :math:`z` (plain
