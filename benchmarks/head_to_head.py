@@ -160,14 +160,19 @@ def steps_cell(steps: list[int | None]) -> str:
 
 
 def write_markdown(path: Path, stored: dict) -> None:
-    machine = stored["machine"]
-    lines = [
-        f"Machine: {machine['cpu']} ({machine['cores']} cores, {machine['torch_threads']} torch "
-        f"thread{'s' if machine['torch_threads'] != 1 else ''}); torch {machine['torch']}, "
-        f"Python {machine['python']}; {machine['date']}; {machine['wall_seconds']} s; load "
-        f"average {machine['load_average_start']} at the start."
-        + (f" Note: {machine['note']}" if machine.get("note") else ""),
-        f"Command: `{stored['command']}`",
+    lines = [f"Regenerate with: `{stored['command']}`", ""]
+    parts = stored.get("parts") or [stored]
+    for part in parts:
+        machine = part["machine"]
+        run = "" if len(parts) == 1 else f"`{part['command']}` ran "
+        lines.append(
+            f"- {run}on {machine['cpu']} ({machine['cores']} cores, {machine['torch_threads']} "
+            f"torch thread{'s' if machine['torch_threads'] != 1 else ''}); torch "
+            f"{machine['torch']}, Python {machine['python']}; {machine['date']}; "
+            f"{machine['wall_seconds']} s; load average {machine['load_average_start']} at the "
+            "start." + (f" Note: {machine['note']}" if machine.get("note") else "")
+        )
+    lines += [
         "",
         f"Protocol: {stored['protocol']['summary']}",
         "",
@@ -281,6 +286,28 @@ def protocol_summary(budget: int, seeds: list[int]) -> str:
     )
 
 
+def command_line(args: argparse.Namespace, *, complete: bool) -> str:
+    """The command of this invocation, or (``complete``) of the whole sweep it belongs to."""
+    threads = os.environ.get("OMP_NUM_THREADS")
+    command = (f"OMP_NUM_THREADS={threads} " if threads else "") + (
+        ".venv/bin/python benchmarks/head_to_head.py"
+    )
+    options = []
+    if args.quick:
+        options.append("--quick")
+    if args.workloads and not complete:
+        options.append("--workloads " + " ".join(args.workloads))
+    if args.optimizers and not complete:
+        options.append("--optimizers " + " ".join(f"'{name}'" for name in args.optimizers))
+    if args.merge and not complete:
+        options.append("--merge")
+    if args.budget:
+        options.append(f"--budget {args.budget}")
+    if args.seeds:
+        options.append("--seeds " + " ".join(map(str, args.seeds)))
+    return " ".join([command, *options])
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tiny version, in seconds")
@@ -288,6 +315,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--optimizers", nargs="+", help="names of optnotes.lab.tuning")
     parser.add_argument("--budget", type=int, default=None, help=f"trials (default {BUDGET})")
     parser.add_argument("--seeds", type=int, nargs="+", default=None)
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="add the optimizers run now to the results stored in --out (replacing theirs)",
+    )
     parser.add_argument("--note", default="", help="a remark on the run, stored with it")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
@@ -318,59 +350,74 @@ def main(argv: list[str] | None = None) -> dict:
                 f"{row['seconds']:.1f} s",
                 flush=True,
             )
-    summarise(rows)
     machine["wall_seconds"] = round(time.perf_counter() - start)
-
-    threads = os.environ.get("OMP_NUM_THREADS")
-    command = (f"OMP_NUM_THREADS={threads} " if threads else "") + (
-        ".venv/bin/python benchmarks/head_to_head.py"
-    )
-    options = []
-    if args.quick:
-        options.append("--quick")
-    if args.workloads:
-        options.append("--workloads " + " ".join(args.workloads))
-    if args.optimizers:
-        options.append("--optimizers " + " ".join(f"'{name}'" for name in args.optimizers))
-    if args.budget:
-        options.append(f"--budget {args.budget}")
-    if args.seeds:
-        options.append("--seeds " + " ".join(map(str, args.seeds)))
-    command = " ".join([command, *options])
-
-    stored = {
+    part = {
+        "command": command_line(args, complete=False),
         "machine": machine,
-        "command": command,
+        "workloads": list(tasks),
+        "optimizers": list(registry),
+    }
+    described = {
+        name: {
+            "description": w.description,
+            "steps": w.steps,
+            "batch_size": w.batch_size,
+            "eval_every": w.eval_every,
+            "floor": w.floor,
+            "target": w.target,
+            "classification": w.classification,
+            "sizes": {
+                "train": len(w.train.x),
+                "validation": len(w.validation.x),
+                "test": len(w.test.x),
+            },
+        }
+        for name, w in tasks.items()
+    }
+    stem = args.out / "head_to_head"
+    parts = [part]
+    if args.merge and stem.with_suffix(".json").exists():
+        old = json.loads(stem.with_suffix(".json").read_text())
+        parts = old.get("parts") or [
+            {
+                "command": old["command"],
+                "machine": old["machine"],
+                "workloads": list(old["workloads"]),
+                "optimizers": old["optimizers"],
+            }
+        ]
+        parts.append(part)
+        done = {(row["workload"], row["optimizer"]) for row in rows}
+        kept = [r for r in old["results"] if (r["workload"], r["optimizer"]) not in done]
+        rows = kept + rows
+        described = {**old["workloads"], **described}
+    order = list(contenders())
+    rows.sort(
+        key=lambda row: (
+            list(described).index(row["workload"]),
+            order.index(row["optimizer"]) if row["optimizer"] in order else len(order),
+        )
+    )
+    summarise(rows)
+    names = list(dict.fromkeys(row["optimizer"] for row in rows))
+    known = contenders([name for name in names if name in order])
+    stored = {
+        "machine": parts[0]["machine"],
+        "command": command_line(args, complete=True),
+        "parts": parts,
         "protocol": {
             "budget": budget,
             "seeds": seeds,
             "lr_span": [LOW, HIGH],
             "warmup_fraction": WARMUP_FRACTION,
-            "weight_decays": {name: list(c.weight_decays) for name, c in registry.items()},
+            "weight_decays": {name: list(c.weight_decays) for name, c in known.items()},
             "summary": protocol_summary(budget, seeds),
         },
-        "workloads": {
-            name: {
-                "description": w.description,
-                "steps": w.steps,
-                "batch_size": w.batch_size,
-                "eval_every": w.eval_every,
-                "floor": w.floor,
-                "target": w.target,
-                "classification": w.classification,
-                "sizes": {
-                    "train": len(w.train.x),
-                    "validation": len(w.validation.x),
-                    "test": len(w.test.x),
-                },
-            }
-            for name, w in tasks.items()
-        },
-        "optimizers": list(registry),
+        "workloads": described,
+        "optimizers": names,
         "results": rows,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / "head_to_head"
     stem.with_suffix(".json").write_text(json.dumps(stored, indent=1))
     write_markdown(stem.with_suffix(".md"), stored)
     plot(stem.with_suffix(".png"), stored)

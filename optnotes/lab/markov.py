@@ -101,6 +101,35 @@ class MarkovChain:
         logs = np.log(np.where(p > 0, p, 1.0))
         return float(-(self.stationary * (p * logs).sum(axis=1)).sum())
 
+    def conditional_entropy(self, k: int) -> float:
+        r"""Return the entropy of the next token given only the last ``k`` tokens, in nats.
+
+        The best expected loss of a predictor that sees ``k`` tokens of context:
+        ``k = 0`` is the entropy of the stationary token frequencies (a unigram model),
+        ``k = order`` (or more) the entropy rate. It never increases with ``k``.
+
+        Parameters
+        ----------
+        k : int
+            Tokens of context, from 0.
+
+        Returns
+        -------
+        float
+            :math:`H(X_{t+1} \mid X_{t-k+1}, \dots, X_t)` under the stationary distribution.
+        """
+        if k < 0:
+            raise ValueError("k must be at least 0")
+        if k >= self.order:
+            return self.entropy_rate
+        joint = self.stationary[:, None] * self.transition  # P(context, next)
+        seen = np.arange(len(joint)) % self.vocab**k  # the context's last k tokens
+        marginal = np.zeros((self.vocab**k, self.vocab))
+        np.add.at(marginal, seen, joint)
+        conditional = marginal / marginal.sum(axis=1, keepdims=True)
+        logs = np.log(np.where(conditional > 0, conditional, 1.0))
+        return float(-(marginal * logs).sum())
+
     def sample(self, n_sequences: int, length: int, *, seed: int = 0) -> np.ndarray:
         """Draw sequences whose first ``order`` tokens come from the stationary distribution.
 

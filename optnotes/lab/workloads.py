@@ -147,7 +147,7 @@ def digits_workload(
 def markov_workload(
     *,
     chain: MarkovChain | None = None,
-    steps: int = 400,
+    steps: int = 300,
     batch_size: int = 32,
     context: int = 16,
     width: int = 32,

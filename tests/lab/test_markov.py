@@ -95,3 +95,16 @@ def test_transformer_is_causal_and_splits_its_parameters():
     assert all(
         torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters(), strict=False)
     )
+
+
+def test_conditional_entropy_falls_with_context_to_the_entropy_rate():
+    chain = random_chain(4, order=2, concentration=0.3, seed=2)
+    h = [chain.conditional_entropy(k) for k in range(4)]
+    pi_tokens = np.zeros(4)
+    np.add.at(pi_tokens, np.arange(16) % 4, chain.stationary)
+    assert h[0] == pytest.approx(-(pi_tokens * np.log(pi_tokens)).sum(), abs=1e-12)
+    assert h[0] >= h[1] >= h[2] == h[3] == chain.entropy_rate
+    tokens = chain.sample(4000, 6, seed=1)
+    assert chain.log_loss(tokens) < h[1] - 0.05
+    with pytest.raises(ValueError, match="k must"):
+        chain.conditional_entropy(-1)
