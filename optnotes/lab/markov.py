@@ -233,7 +233,7 @@ def markov_splits(
 
     Parameters
     ----------
-    chain : MarkovChain
+    chain : optnotes.lab.markov.MarkovChain
         The source.
     n_train, n_validation, n_test : int
         Number of sequences in each split.

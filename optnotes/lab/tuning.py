@@ -91,7 +91,7 @@ class Contender:
 
         Parameters
         ----------
-        workload : Workload
+        workload : optnotes.lab.workloads.Workload
             Splits a model's parameters for the hybrid (Muon) contender.
         lr, weight_decay : float
             The trial's setting.
@@ -215,7 +215,7 @@ def trials(
 
     Parameters
     ----------
-    contender : Contender
+    contender : optnotes.lab.tuning.Contender
         Gives the centre ``lr`` and the weight decays.
     budget : int
         Number of trials; must be a multiple of the number of weight decays.
@@ -241,9 +241,9 @@ class TrialResult:
 
     Parameters
     ----------
-    trial : Trial
+    trial : optnotes.lab.tuning.Trial
         The setting.
-    runs : list of Run
+    runs : list of optnotes.lab.workloads.Run
         One run per seed.
     """
 
@@ -273,7 +273,7 @@ class Tuned:
         The workload's best achievable loss (0 where unknown).
     target : float
         The validation loss of the time to target (floor plus the target excess).
-    results : list of TrialResult
+    results : list of optnotes.lab.tuning.TrialResult
         Every trial, in grid order.
     seeds : list of int
         The seeds of every trial.
@@ -327,9 +327,9 @@ def tune(
 
     Parameters
     ----------
-    workload : Workload
+    workload : optnotes.lab.workloads.Workload
         The task and its budget of steps.
-    contender : Contender
+    contender : optnotes.lab.tuning.Contender
         The optimizer.
     budget : int
         Trials (see :func:`trials`).

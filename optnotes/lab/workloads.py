@@ -40,7 +40,7 @@ class Workload:
     ----------
     name : str
         Short name, used as a key in tables.
-    train, validation, test : Data
+    train, validation, test : optnotes.lab.data.Data
         The splits: trained on, used to choose settings, and reported.
     model : callable
         ``model(seed)`` returns a freshly initialised model.
@@ -163,7 +163,7 @@ def markov_workload(
 
     Parameters
     ----------
-    chain : MarkovChain, optional
+    chain : optnotes.lab.markov.MarkovChain, optional
         The source; defaults to ``random_chain(8, order=2, concentration=0.3, seed=0)``.
     steps, batch_size, eval_every : int
         The budget: steps per run, sequences per step, steps between evaluations.
@@ -294,11 +294,11 @@ def evaluate_loss(
 
     Parameters
     ----------
-    workload : Workload
+    workload : optnotes.lab.workloads.Workload
         Gives the loss.
     model : torch.nn.Module
         Evaluated in eval mode, then put back in train mode.
-    data : Data
+    data : optnotes.lab.data.Data
         Inputs and targets.
     batch : int
         Examples per forward pass (the mean is weighted by the batch sizes).
@@ -341,7 +341,7 @@ def train_run(
 
     Parameters
     ----------
-    workload : Workload
+    workload : optnotes.lab.workloads.Workload
         Data, model, loss and budget.
     make_optimizer : callable
         ``make_optimizer(model)`` returns the optimizer (anything with ``param_groups``,
@@ -427,7 +427,7 @@ def steps_to_target(run: Run, target: float) -> int | None:
 
     Parameters
     ----------
-    run : Run
+    run : optnotes.lab.workloads.Run
         A run of :func:`train_run`.
     target : float
         The loss to reach (the workload's ``floor`` plus its ``target`` excess).
