@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -125,8 +126,10 @@ def record(tuned: Tuned, workload: Workload, default_lr: float, schedule_free: b
 def summarise(rows: list[dict]) -> None:
     """Add, per workload, the mean and spread of the test excess and the verdict vs the best.
 
-    ``tied`` marks an optimizer whose mean is not worse than the best one's by more than
-    three standard errors of the difference (``optnotes.lab.experiments.separated``).
+    ``tied_with_best`` marks an optimizer whose mean is not worse than the best one's by
+    more than three standard errors of the difference
+    (``optnotes.lab.experiments.separated``): not separated from the best, which a large
+    spread over the seeds can cause as well as a small difference.
     """
     for name in dict.fromkeys(row["workload"] for row in rows):
         group = [row for row in rows if row["workload"] == name]
@@ -192,7 +195,8 @@ def write_markdown(path: Path, stored: dict) -> None:
                 else ""
             )
             + f"Target: validation {'excess ' if workload['floor'] else ''}loss "
-            f"{workload['target']:g}. Tied: not worse than the best by 3 standard errors.",
+            f"{workload['target']:g}. Not separated: less than 3 standard errors worse than "
+            "the best (with 3 seeds, a large spread alone can make it so).",
             "",
             f"| rank | optimizer | default lr | chosen lr | weight decay | {measure}, mean ± sd "
             "| min to max |"
@@ -214,7 +218,7 @@ def write_markdown(path: Path, stored: dict) -> None:
                 f"| {row['lr']:.3g}{edge} | {row['weight_decay']:g} "
                 f"| {number(row['mean'])} ± {number(row['sd'])} | {span} |{accuracy} "
                 f"{steps_cell(row['steps_to_target'])} "
-                f"| {'tied' if row['tied_with_best'] else 'worse'} |"
+                f"| {'not separated' if row['tied_with_best'] else 'worse'} |"
             )
         lines.append("")
     lines.append(
@@ -241,11 +245,13 @@ def plot(path: Path, stored: dict) -> None:
         ax.set_yticks(range(len(rows)), [row["optimizer"] for row in rows])
         ax.invert_yaxis()
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         label = "test loss" if workload["floor"] == 0 else "test loss − entropy rate (nats)"
         ax.set(xlabel=f"{label}, chosen setting (dots: seeds, bar: mean)", title=name)
         ax.grid(axis="x", alpha=0.3)
         ax = axes[1, column]
-        for i, row in enumerate(rows):
+        for row in rows:
+            i = stored["optimizers"].index(row["optimizer"])  # one style per optimizer
             curves = np.array(
                 [[np.nan if v is None else v for v in seed] for seed in row["val_excess"]]
             )
@@ -366,6 +372,7 @@ def main(argv: list[str] | None = None) -> dict:
             "floor": w.floor,
             "target": w.target,
             "classification": w.classification,
+            "levels": list(w.levels),
             "sizes": {
                 "train": len(w.train.x),
                 "validation": len(w.validation.x),

@@ -16,7 +16,7 @@ head-to-head (:mod:`optnotes.lab.tuning`).
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -62,6 +62,12 @@ class Workload:
         parameters between Muon and AdamW.
     description : str
         One line for tables and captions.
+    classification : bool
+        Whether the targets are classes (an accuracy is then reported).
+    levels : tuple of float
+        For a Markov chain of order ``k``, the best losses of predictors that see
+        ``0, 1, ..., k`` tokens of context (its ``conditional_entropy``); the last is
+        ``floor``. Empty otherwise.
     """
 
     name: str
@@ -77,7 +83,8 @@ class Workload:
     target: float
     matrices: Callable[[nn.Module], tuple[list[nn.Parameter], list[nn.Parameter]]]
     description: str = ""
-    classification: bool = field(default=False)
+    classification: bool = False
+    levels: tuple[float, ...] = ()
 
 
 def digits_workload(
@@ -215,6 +222,7 @@ def markov_workload(
             f"order-{chain.order} Markov chain over {chain.vocab} tokens, context {context}, "
             f"{steps} steps of {batch_size}"
         ),
+        levels=tuple(chain.conditional_entropy(k) for k in range(chain.order + 1)),
     )
 
 
