@@ -8,7 +8,7 @@ The protocol, the same for every optimizer:
    Schedule-Free AdamW): they split the budget into a grid of learning rates times
    their grid of weight decays, so they get fewer learning rates.
 2. **Grid.** The learning rates are log-spaced over the same span around each
-   optimizer's own default (:attr:`Contender.lr`, PyTorch's or the reference
+   optimizer's own default (``Contender.lr``, PyTorch's or the reference
    package's default; for SGD, whose default in PyTorch is a placeholder, 0.1, and
    0.01 with momentum 0.9, the same effective step), from ``10**LOW`` (about 0.3) to
    ``10**HIGH`` (100) times it: every optimizer is searched over the same factors of
@@ -39,7 +39,7 @@ from torch import nn
 
 import optnotes.optim as optim
 from optnotes.lab.hybrid import Combined
-from optnotes.lab.workloads import Run, Workload, steps_to_target, train_run
+from optnotes.lab.workloads import TrainingRun, Workload, steps_to_target, train_run
 
 #: Trials per optimizer.
 BUDGET = 6
@@ -243,12 +243,12 @@ class TrialResult:
     ----------
     trial : optnotes.lab.tuning.Trial
         The setting.
-    runs : list of optnotes.lab.workloads.Run
+    runs : list of optnotes.lab.workloads.TrainingRun
         One run per seed.
     """
 
     trial: Trial
-    runs: list[Run]
+    runs: list[TrainingRun]
 
     @property
     def score(self) -> float:
@@ -288,7 +288,7 @@ class Tuned:
 
     @property
     def best(self) -> TrialResult:
-        """The chosen trial: lowest mean final validation loss (the first, on a tie)."""
+        """The chosen trial, with the lowest mean final validation loss (the first on a tie)."""
         return min(self.results, key=lambda result: result.score)
 
     @property
@@ -321,7 +321,7 @@ def tune(
     high: float = HIGH,
     steps: int | None = None,
     warmup_fraction: float = 0.05,
-    on_run: Callable[[Trial, int, Run], None] | None = None,
+    on_run: Callable[[Trial, int, TrainingRun], None] | None = None,
 ) -> Tuned:
     """Run the protocol for one optimizer on one workload.
 

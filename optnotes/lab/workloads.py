@@ -227,7 +227,7 @@ def markov_workload(
 
 
 @dataclass
-class Run:
+class TrainingRun:
     """One training run of :func:`train_run`.
 
     Parameters
@@ -337,7 +337,7 @@ def train_run(
     schedule: Literal["cosine", "constant", "none"] = "cosine",
     warmup_fraction: float = 0.05,
     steps: int | None = None,
-) -> Run:
+) -> TrainingRun:
     """Train one model of ``workload`` with one optimizer and record its validation loss.
 
     The model is ``workload.model(seed)``; the batches are drawn with replacement from
@@ -366,7 +366,7 @@ def train_run(
 
     Returns
     -------
-    Run
+    TrainingRun
         The validation curve, the final test metrics and the wall-clock time.
     """
     start = time.perf_counter()
@@ -420,7 +420,7 @@ def train_run(
         test_loss, test_accuracy = evaluate_loss(workload, model, workload.test)
         if not math.isfinite(test_loss):
             test_loss, diverged = math.inf, True
-    return Run(
+    return TrainingRun(
         steps=eval_steps,
         val_loss=val_losses,
         test_loss=test_loss,
@@ -430,12 +430,12 @@ def train_run(
     )
 
 
-def steps_to_target(run: Run, target: float) -> int | None:
+def steps_to_target(run: TrainingRun, target: float) -> int | None:
     """Return the first evaluated step whose validation loss is at most ``target``.
 
     Parameters
     ----------
-    run : optnotes.lab.workloads.Run
+    run : optnotes.lab.workloads.TrainingRun
         A run of :func:`train_run`.
     target : float
         The loss to reach (the workload's ``floor`` plus its ``target`` excess).

@@ -5,7 +5,7 @@ import pytest
 import optnotes.optim
 from optnotes.lab.hybrid import Combined
 from optnotes.lab.tuning import BUDGET, HIGH, LOW, Contender, contenders, trials, tune
-from optnotes.lab.workloads import Run, digits_workload, markov_workload, train_run
+from optnotes.lab.workloads import TrainingRun, digits_workload, markov_workload, train_run
 
 
 def test_every_contender_gets_the_same_budget_over_the_same_span():
@@ -93,7 +93,7 @@ def test_tune_chooses_the_lowest_mean_validation_loss():
 def test_a_diverged_seed_disqualifies_a_trial():
     from optnotes.lab.tuning import Trial, TrialResult
 
-    good = Run([0, 1], [2.0, 1.0], 1.0, None, False, 0.0)
-    bad = Run([0, 1], [2.0, math.inf], math.inf, None, True, 0.0)
+    good = TrainingRun([0, 1], [2.0, 1.0], 1.0, None, False, 0.0)
+    bad = TrainingRun([0, 1], [2.0, math.inf], math.inf, None, True, 0.0)
     assert TrialResult(Trial(1.0, 0.0), [good, good]).score == 1.0
     assert TrialResult(Trial(1.0, 0.0), [good, bad]).score == math.inf
