@@ -245,6 +245,8 @@ def plot(path: Path, stored: dict) -> None:
         ax.set_yticks(range(len(rows)), [row["optimizer"] for row in rows])
         ax.invert_yaxis()
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         label = "test loss" if workload["floor"] == 0 else "test loss − entropy rate (nats)"
         ax.set(xlabel=f"{label}, chosen setting (dots: seeds, bar: mean)", title=name)
