@@ -15,6 +15,9 @@ pandas); ``optnotes.optim``, ``optnotes.lr_scheduler``, ``optnotes.clip`` and
 ``ensembles``               snapshot ensembles: averaging the predictions of saved models
 ``averaging``               Polyak–Ruppert, SWA and EMA averages of the weights, exact and trained
 ``hybrid``                  several optimizers stepped as one (Muon and AdamW)
+``schedule_free``           Schedule-Free runs: exact moments, batch-norm recalibration, digits
+``markov``, ``workloads``   the head-to-head: a task with a known best loss, its workloads
+``tuning``                  the head-to-head's tuning protocol and optimizer registry
 ``experiments``             the runs chapters share: parity, digits training, seed statistics
 ``noisy_quadratic``          the noisy quadratic model, where schedules provably matter
 ``plotting``, ``display``   figures, source listings, numbers glued into the prose
